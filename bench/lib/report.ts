@@ -1,0 +1,70 @@
+// Shared output of every benchmark (CONTRACT §6): a human table by default,
+// and with --json the last stdout line is one JSON object.
+import * as hdr from 'hdr-histogram-js'
+
+export interface LatencySummary {
+  p50Ms: number
+  p99Ms: number
+  p999Ms: number
+  maxMs: number
+}
+
+export interface Measurement extends Partial<LatencySummary> {
+  name: string
+  opsPerSec: number
+}
+
+export interface BenchResult {
+  bench: string
+  opsPerSec: number
+  p50Ms?: number
+  p99Ms?: number
+  baseline?: Measurement
+  [more: string]: unknown
+}
+
+export interface BenchArgs {
+  json: boolean
+  /** Remaining `--key value` / `--flag` options after the bench name. */
+  options: Map<string, string | true>
+}
+
+export type BenchMain = (args: BenchArgs) => Promise<BenchResult>
+
+/** A latency recorder in microseconds, 1 µs to 60 s, 3 significant digits. */
+export function createLatencyHistogram(): hdr.Histogram {
+  return hdr.build({
+    bitBucketSize: 64,
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000,
+    numberOfSignificantValueDigits: 3,
+    useWebAssembly: false,
+  })
+}
+
+/** Summarises a histogram recorded in microseconds as milliseconds. */
+export function summarize(histogram: hdr.Histogram): LatencySummary {
+  const ms = (us: number) => Math.round(us) / 1000
+  return {
+    p50Ms: ms(histogram.getValueAtPercentile(50)),
+    p99Ms: ms(histogram.getValueAtPercentile(99)),
+    p999Ms: ms(histogram.getValueAtPercentile(99.9)),
+    maxMs: ms(histogram.maxValue),
+  }
+}
+
+export function formatTable(rows: Measurement[]): string {
+  const header = ['name', 'ops/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms']
+  const cell = (n: number | undefined) => (n === undefined ? '-' : String(n))
+  const body = rows.map((r) => [
+    r.name,
+    Math.round(r.opsPerSec).toLocaleString('en-US'),
+    cell(r.p50Ms),
+    cell(r.p99Ms),
+    cell(r.p999Ms),
+    cell(r.maxMs),
+  ])
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)))
+  const line = (cols: string[]) => cols.map((c, i) => c.padEnd(widths[i]!)).join('  ')
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n')
+}
