@@ -1,0 +1,87 @@
+import { WalError } from './errors.js'
+import type { SyncMode } from './types.js'
+
+/** A shard holding back the deletion of old segments (see Wal.pinnedBy). */
+export interface ShardPin {
+  shard: number
+  /** The oldest segment this shard keeps alive. */
+  oldestSegment: number
+  /** A snapshot through at least this index releases that segment. */
+  neededSnapshotIndex: number
+  snapshotIndex: number
+}
+
+export interface WalOptions {
+  /** Directory of the segment files (created if missing). */
+  dir: string
+  /** `always`: fdatasync before confirming a batch; `none`: confirm once written. Default `always`. */
+  sync?: SyncMode
+  /** A segment rolls before a batch would take it past this size. Default 64 MiB, at most 1 GiB. */
+  segmentBytesMax?: number
+  /** Bytes written per batch (one writev + one fdatasync). A single write may not exceed it. Default 16 MiB. */
+  batchBytesMax?: number
+  /** Records per batch. Default 8192. */
+  batchRecordsMax?: number
+  /** Bytes accepted but not yet written; beyond it `submit` waits. Default 64 MiB. */
+  pendingBytesMax?: number
+  /** Writes accepted but not yet written; beyond it `submit` waits. Default 16384. */
+  pendingWritesMax?: number
+  /** Largest entry payload (a 10 MiB request plus framing). Default 11 MiB; below batchBytesMax. */
+  payloadBytesMax?: number
+  /** Budget for payloads of recent entries kept in memory for reads. Default 64 MiB. */
+  cacheBytesMax?: number
+  /** Bound on cached entries (and on the eviction queue). Default 1,000,000. */
+  cacheEntriesMax?: number
+  /** Default bound on the payload bytes one `readEntries` call returns. Default 16 MiB. */
+  readBytesMax?: number
+  /** When more segments than this are kept besides the active one, `onSnapshotRequested` fires (once per roll). Default 4. */
+  retainedSegmentsSoftMax?: number
+  /** Asks the node to snapshot the shards that pin old segments. Must not throw. */
+  onSnapshotRequested?: (pins: ShardPin[]) => void
+}
+
+export type ResolvedWalOptions = Required<Omit<WalOptions, 'onSnapshotRequested'>> & Pick<WalOptions, 'onSnapshotRequested'>
+
+export const WAL_DEFAULTS = {
+  sync: 'always',
+  segmentBytesMax: 64 * 1024 * 1024,
+  batchBytesMax: 16 * 1024 * 1024,
+  batchRecordsMax: 8192,
+  pendingBytesMax: 64 * 1024 * 1024,
+  pendingWritesMax: 16384,
+  payloadBytesMax: 11 * 1024 * 1024,
+  cacheBytesMax: 64 * 1024 * 1024,
+  cacheEntriesMax: 1_000_000,
+  readBytesMax: 16 * 1024 * 1024,
+  retainedSegmentsSoftMax: 4,
+} as const satisfies Omit<ResolvedWalOptions, 'dir'>
+
+const GIB = 1024 * 1024 * 1024
+
+export function resolveWalOptions(options: WalOptions): ResolvedWalOptions {
+  const resolved: ResolvedWalOptions = { ...WAL_DEFAULTS, ...stripUndefined(options), dir: options.dir }
+  const positive = (name: keyof ResolvedWalOptions, max: number) => {
+    const value = resolved[name]
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+      throw new WalError('WAL_INVALID_ARGUMENT', `option ${name} must be an integer in [1, ${max}], got ${String(value)}`)
+    }
+  }
+  positive('segmentBytesMax', GIB)
+  positive('batchBytesMax', Math.min(256 * 1024 * 1024, resolved.segmentBytesMax))
+  positive('batchRecordsMax', 1_000_000)
+  positive('pendingBytesMax', 16 * GIB)
+  positive('pendingWritesMax', 10_000_000)
+  positive('payloadBytesMax', resolved.batchBytesMax - 64)
+  positive('cacheBytesMax', 16 * GIB)
+  positive('cacheEntriesMax', 100_000_000)
+  positive('readBytesMax', GIB)
+  positive('retainedSegmentsSoftMax', 1_000_000)
+  if (resolved.sync !== 'always' && resolved.sync !== 'none') {
+    throw new WalError('WAL_INVALID_ARGUMENT', `option sync must be 'always' or 'none'`)
+  }
+  return resolved
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>
+}
