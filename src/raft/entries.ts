@@ -1,0 +1,33 @@
+// Sizes of entries as flow control counts them.
+import type { Entry } from './types.js'
+
+/** Per-entry framing counted on top of the payload (term, index, type). */
+export const ENTRY_OVERHEAD_BYTES = 24
+
+export function entrySizeBytes(entry: Entry): number {
+  return entry.data.byteLength + ENTRY_OVERHEAD_BYTES
+}
+
+/** Payload bytes only: what the uncommitted-proposal bound counts (empty leader entries are free). */
+export function payloadSizeBytes(entries: readonly Entry[]): number {
+  let size = 0
+  for (let i = 0; i < entries.length; i++) size += entries[i]!.data.byteLength
+  return size
+}
+
+/**
+ * How many entries of `entries[from..to)` fit in maxSizeBytes; at least one
+ * when the range is non-empty, so that a single large entry still moves.
+ */
+export function countWithinSize(entries: readonly Entry[], from: number, to: number, maxSizeBytes: number): number {
+  if (to <= from) return 0
+  let size = entrySizeBytes(entries[from]!)
+  let i = from + 1
+  for (; i < to; i++) {
+    size += entrySizeBytes(entries[i]!)
+    if (size > maxSizeBytes) break
+  }
+  return i - from
+}
+
+export const EMPTY_BYTES: Uint8Array = new Uint8Array(0)
