@@ -1,0 +1,112 @@
+// The msgpack codec of cross-thread frames (msgpackr), with a structures table
+// fixed at start-up.
+//
+//   const codec = createCodec({ structures: [['to', 'from', 'type', 'payload']] })
+//   const bytes = codec.encode({ to: 1, from: 2, type: 'send', payload })  // owned by the caller
+//   codec.decode(bytes)                                                     // → a fresh value
+//
+// - Objects whose keys, in order, equal a table entry are encoded as a record
+//   referencing the entry (one byte of header instead of the key names). Every
+//   thread must build its codec from the same table in the same order; compare
+//   `tableFingerprint` at start-up to check.
+// - Objects of any other shape are encoded self-describing: msgpackr writes
+//   their record definition inline in each encoded value (it does not remember
+//   them across encode calls), so any codec with the same table, including one
+//   in a freshly restarted thread, decodes every value. Nothing is ever added to
+//   the shared table at run time (incremental shared structures would break on
+//   restart).
+// - Decoding copies binary payloads (`copyBuffers`), so a decoded Uint8Array
+//   never aliases the bytes it was decoded from: decoding straight from a ring
+//   frame, whose memory the producer reuses, is safe. Strings are decoded from
+//   SharedArrayBuffer-backed views correctly (checked in codec tests).
+// - Round-trips: null, undefined, booleans, numbers (integers beyond 2^32 and up
+//   to 2^53, floats), strings, Uint8Array/Buffer (decoded as Uint8Array),
+//   arrays, nested plain objects. Maps decode as plain objects; bigints and
+//   class instances are out of scope.
+import { Packr, Unpackr, type Options } from 'msgpackr'
+import { RingError } from './ring-error.js'
+
+/** msgpackr accepts up to 8160 shared structures; tables of at most 32 keep record headers to one byte. */
+export const CODEC_MAX_TABLE_ENTRIES = 1024
+export const CODEC_MAX_KEYS_PER_ENTRY = 256
+
+export interface CodecOptions {
+  /** Key lists of the record shapes agreed at start-up, e.g. the runtime's envelope. Default: none. */
+  structures?: readonly (readonly string[])[]
+}
+
+export interface Codec {
+  /** Encodes one value. The bytes stay valid after later encode calls. */
+  encode(value: unknown): Uint8Array
+  /**
+   * Decodes exactly one value from `bytes` (or its `[start, end)` range, which
+   * spares the caller a subarray). Throws CODEC_DECODE_FAILED on malformed or
+   * trailing bytes.
+   */
+  decode(bytes: Uint8Array, start?: number, end?: number): unknown
+  /** A short hash of the table; two codecs interoperate only if theirs are equal. */
+  readonly tableFingerprint: string
+}
+
+export function createCodec(options: CodecOptions = {}): Codec {
+  const table = validateTable(options.structures ?? [])
+  // Both instances must share no array with each other or the caller: msgpackr
+  // keeps per-call records in the same array as the shared table.
+  const copy = (): string[][] => table.map((keys) => keys.slice())
+  const common: Options = {
+    useRecords: true,
+    maxSharedStructures: table.length,
+    // Keep one-byte record ids for small tables: shared + own must stay within 64.
+    maxOwnStructures: table.length <= 32 ? 64 - table.length : 64,
+    copyBuffers: true,
+  }
+  const packr = new Packr({ ...common, structures: copy() })
+  const unpackr = new Unpackr({ ...common, structures: copy() })
+  const tableFingerprint = fingerprint(table)
+  return {
+    tableFingerprint,
+    encode(value: unknown): Uint8Array {
+      return packr.pack(value)
+    },
+    decode(bytes: Uint8Array, start = 0, end = bytes.length): unknown {
+      if (end <= start) throw new RingError('CODEC_DECODE_FAILED', 'cannot decode an empty byte range')
+      try {
+        return unpackr.unpack(bytes, { start, end }) as unknown
+      } catch (error) {
+        throw new RingError('CODEC_DECODE_FAILED', `msgpack decode failed: ${(error as Error).message}`, {
+          cause: error,
+        })
+      }
+    },
+  }
+}
+
+function validateTable(structures: readonly (readonly string[])[]): string[][] {
+  if (!Array.isArray(structures) || structures.length > CODEC_MAX_TABLE_ENTRIES) {
+    throw new RingError('CODEC_INVALID_TABLE', `structures must be an array of at most ${CODEC_MAX_TABLE_ENTRIES} key lists`)
+  }
+  const seen = new Set<string>()
+  return structures.map((keys, index) => {
+    if (!Array.isArray(keys) || keys.length === 0 || keys.length > CODEC_MAX_KEYS_PER_ENTRY) {
+      throw new RingError('CODEC_INVALID_TABLE', `structures[${index}] must list 1 to ${CODEC_MAX_KEYS_PER_ENTRY} keys`)
+    }
+    if (keys.some((key) => typeof key !== 'string') || new Set(keys).size !== keys.length) {
+      throw new RingError('CODEC_INVALID_TABLE', `structures[${index}] must list distinct string keys`)
+    }
+    const signature = JSON.stringify(keys)
+    if (seen.has(signature)) throw new RingError('CODEC_INVALID_TABLE', `structures[${index}] repeats an earlier entry`)
+    seen.add(signature)
+    return keys.slice()
+  })
+}
+
+/** FNV-1a (32 bit) of the table's JSON: cheap, stable across threads and restarts. */
+function fingerprint(table: string[][]): string {
+  const text = JSON.stringify(table)
+  let hash = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i)
+    hash = Math.imul(hash, 0x01000193)
+  }
+  return (hash >>> 0).toString(16).padStart(8, '0')
+}
