@@ -253,7 +253,8 @@ export class Wal {
     this.queuedBytes += write.encoded.buffer.byteLength
     if (!this.writing) {
       this.writing = true
-      void this.drain()
+      // Start on a microtask so that writes submitted in the same tick share the first batch.
+      queueMicrotask(() => void this.drain())
     }
   }
 
