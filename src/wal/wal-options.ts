@@ -60,6 +60,11 @@ const GIB = 1024 * 1024 * 1024
 
 export function resolveWalOptions(options: WalOptions): ResolvedWalOptions {
   const resolved: ResolvedWalOptions = { ...WAL_DEFAULTS, ...stripUndefined(options), dir: options.dir }
+  // Defaults shrink to fit a small segment bound; explicit values are checked as given.
+  if (options.batchBytesMax === undefined) resolved.batchBytesMax = Math.min(resolved.batchBytesMax, resolved.segmentBytesMax)
+  if (options.payloadBytesMax === undefined) {
+    resolved.payloadBytesMax = Math.min(resolved.payloadBytesMax, resolved.batchBytesMax - 64)
+  }
   const positive = (name: keyof ResolvedWalOptions, max: number) => {
     const value = resolved[name]
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
