@@ -76,6 +76,7 @@ export type KvOperation = HistoryOperation<KvInput, KvOutput>
 export class HistoryRecorder<Input, Output> {
   readonly #operations: HistoryOperation<Input, Output>[] = []
   readonly #open = new Set<number>()
+  readonly #cancelled = new Set<number>()
   readonly #maxOperations: number
 
   constructor(maxOperations = 1_000_000) {
@@ -106,13 +107,19 @@ export class HistoryRecorder<Input, Output> {
     this.#take(id)
   }
 
+  /** The operation certainly did not take effect (every attempt was refused): drop it. */
+  cancel(id: number): void {
+    this.#take(id)
+    this.#cancelled.add(id)
+  }
+
   get size(): number {
     return this.#operations.length
   }
 
-  /** The operations so far; ones still open count as unknown outcome. */
+  /** The operations so far, without cancelled ones; ones still open count as unknown outcome. */
   operations(): HistoryOperation<Input, Output>[] {
-    return this.#operations.map((op) => ({ ...op }))
+    return this.#operations.filter((op) => !this.#cancelled.has(op.id)).map((op) => ({ ...op }))
   }
 
   #take(id: number): HistoryOperation<Input, Output> {

@@ -241,8 +241,9 @@ export function describeHistoryOperation<State, Input, Output>(
   model: SequentialModel<State, Input, Output>,
   op: HistoryOperation<Input, Output>,
 ): string {
-  const end = op.returnTime === undefined ? '?' : String(op.returnTime)
-  return `#${op.id} client ${op.clientId} [${op.callTime}..${end}] ${model.describeOperation(op.input, op.output)}`
+  const time = (t: number): string => String(Math.round(t * 1000) / 1000)
+  const end = op.returnTime === undefined ? '?' : time(op.returnTime)
+  return `#${op.id} client ${op.clientId} [${time(op.callTime)}..${end}] ${model.describeOperation(op.input, op.output)}`
 }
 
 function explain<State, Input, Output>(
