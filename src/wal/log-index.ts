@@ -42,13 +42,7 @@ export class LogIndex {
   }
 
   /** Replays one record found by recovery. */
-  applyRecovered(
-    record: WalRecord,
-    segment: Segment,
-    offsetBytes: number,
-    sizeBytes: number,
-    segmentsSoFar: readonly Segment[],
-  ): void {
+  applyRecovered(record: WalRecord, segment: Segment, offsetBytes: number, sizeBytes: number): void {
     const log = this.log(record.shard)
     switch (record.type) {
       case 'snapshotMark': {
@@ -58,9 +52,9 @@ export class LogIndex {
         return
       }
       case 'truncate':
-        // A truncation of entries that were in an already deleted segment finds nothing to drop.
-        if (record.fromIndex > log.snapshotIndex) this.cache.released(log.truncateFrom(record.fromIndex))
-        this.noteTruncateInSegments(record.shard, record.fromIndex, segmentsSoFar)
+        // Below the floor only when the floor was raised by a gap (see 'entry'): the
+        // entries above it are still the ones this record removes.
+        this.cache.released(log.truncateFrom(Math.max(record.fromIndex, log.snapshotIndex + 1)))
         return
       case 'hardState':
         log.hardState = record.hardState
@@ -69,8 +63,9 @@ export class LogIndex {
         const { entry } = record
         if (entry.index <= log.snapshotIndex) return
         if (entry.index > log.lastIndex + 1) {
-          // The segments that held the entries before this one were deleted: a snapshot
-          // mark later in the log must cover them, which finishRecovery checks.
+          // The segments that held the entries before this one were deleted, which
+          // happens only once a snapshot mark covers all their entries: that mark comes
+          // later in the log (a record or a checkpoint), which finishRecovery checks.
           this.cache.released(log.mark({ index: entry.index - 1, term: 0 }))
           this.gaps.set(record.shard, entry.index - 1)
         } else if (entry.index <= log.lastIndex) {
@@ -86,11 +81,6 @@ export class LogIndex {
     }
   }
 
-  /** Truncation markers also shrink what older segments pin. */
-  noteTruncateInSegments(shard: number, fromIndex: number, segments: readonly Segment[]): void {
-    for (const segment of segments) segment.noteTruncate(shard, fromIndex)
-  }
-
   /** Gaps that no snapshot mark covered: entries lost from the middle of a shard's log. */
   finishRecovery(): UncoveredGap[] {
     const uncovered = [...this.gaps].map(([shard, missingThroughIndex]) => ({
@@ -103,13 +93,10 @@ export class LogIndex {
   }
 
   /** Applies a write that is now on disk at `baseOffset` of `segment`. */
-  applyWrite(write: EncodedWrite, segment: Segment, baseOffset: number, allSegments: readonly Segment[]): void {
+  applyWrite(write: EncodedWrite, segment: Segment, baseOffset: number): void {
     const log = this.log(write.shard)
     if (write.snapshot !== undefined) this.cache.released(log.mark(write.snapshot))
-    if (write.truncateFrom !== undefined) {
-      this.cache.released(log.truncateFrom(write.truncateFrom))
-      this.noteTruncateInSegments(write.shard, write.truncateFrom, allSegments)
-    }
+    if (write.truncateFrom !== undefined) this.cache.released(log.truncateFrom(write.truncateFrom))
     for (const entry of write.entries) {
       const payload = this.cache.admits(entry.payload.byteLength) ? entry.payload : undefined
       log.append(entry, { segment: segment.sequence, offset: baseOffset + entry.offsetBytes, sizeBytes: entry.sizeBytes }, payload)

@@ -6,7 +6,11 @@ export class Segment {
   readonly path: string
   readonly fd: number
   sizeBytes: number
-  /** shard → highest entry index in this segment still part of the log. */
+  /**
+   * shard → highest entry index written to this segment. Truncation does not lower it:
+   * only a snapshot mark releases a segment, which keeps recovery's rule simple (entries
+   * missing before the oldest segment are always covered by a later mark).
+   */
   readonly maxIndexByShard = new Map<number, number>()
   private readers = 0
   private retired = false
@@ -22,12 +26,6 @@ export class Segment {
   noteEntry(shard: number, index: number): void {
     const max = this.maxIndexByShard.get(shard)
     if (max === undefined || index > max) this.maxIndexByShard.set(shard, index)
-  }
-
-  /** Entries ≥ fromIndex of `shard` are no longer part of its log. */
-  noteTruncate(shard: number, fromIndex: number): void {
-    const max = this.maxIndexByShard.get(shard)
-    if (max !== undefined && max >= fromIndex) this.maxIndexByShard.set(shard, fromIndex - 1)
   }
 
   /** Holds the fd open for a read; call the returned function when done. */

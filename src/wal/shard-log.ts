@@ -116,7 +116,12 @@ export class ShardLog {
 
   /** Applies a snapshot mark (see ShardWrite.snapshot). Returns the payload bytes released. */
   mark(mark: SnapshotMark): number {
-    if (mark.index <= this.snapshotIndex) return 0
+    if (mark.index < this.snapshotIndex) return 0
+    if (mark.index === this.snapshotIndex) {
+      // Recovery may have raised the floor to this index without knowing its term.
+      this.snapshotTerm = mark.term
+      return 0
+    }
     let freed: number
     if (mark.index >= this.lastIndex) {
       freed = this.dropTail(this.count)

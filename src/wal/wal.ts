@@ -84,11 +84,9 @@ export class Wal {
     const options = resolveWalOptions(walOptions)
     await mkdir(options.dir, { recursive: true })
     const index = new LogIndex(new EntryCache(options.cacheBytesMax, options.cacheEntriesMax))
-    const seen: Segment[] = []
-    const { segments, report } = await recoverSegments(options.dir, options.payloadBytesMax, (record, segment, offset, size) => {
-      if (seen[seen.length - 1] !== segment) seen.push(segment)
-      index.applyRecovered(record, segment, offset, size, seen)
-    })
+    const { segments, report } = await recoverSegments(options.dir, options.payloadBytesMax, (record, segment, offset, size) =>
+      index.applyRecovered(record, segment, offset, size),
+    )
     const recovery: WalRecovery = { ...report, uncoveredGaps: index.finishRecovery() }
     // Always continue in a fresh segment: the recovered tail stays exactly as verified.
     const nextSequence = (segments[segments.length - 1]?.sequence ?? 0) + 1
@@ -340,9 +338,9 @@ export class Wal {
     let offset = base
     let releases = false
     for (const w of batch) {
-      this.index.applyWrite(w.encoded, segment, offset, this.segments)
+      this.index.applyWrite(w.encoded, segment, offset)
       offset += w.encoded.buffer.byteLength
-      releases ||= w.encoded.snapshot !== undefined || w.encoded.truncateFrom !== undefined
+      releases ||= w.encoded.snapshot !== undefined
     }
     this.inFlight = []
     for (const w of batch) w.resolve({ shard: w.encoded.shard, durableIndex: w.encoded.after.lastIndex })
