@@ -13,8 +13,12 @@
 //   term before T (checked once its first Ready as leader is durable).
 // - State-machine safety: no two nodes apply different entries (or get
 //   different results) at one index.
-// - Committed entries are never lost: no node ever persists a different entry
-//   at a committed index, and a node's durable commit index never goes back.
+// - Committed entries are never lost: a node never overwrites its own
+//   committed prefix, its durable log up to its durable commit index holds
+//   the committed entries when it restarts, and its durable commit index never
+//   goes back. (A lagging node may well persist, above its own commit index,
+//   an entry a stale leader sent for an index that a newer leader committed
+//   with another entry: that is not a loss, the entry will be overwritten.)
 // - A node votes for at most one candidate per term, and its durable term
 //   never goes back (what a storage that forgets breaks).
 import type { Entry, HardState, NodeId } from '../raft/types.js'
@@ -105,8 +109,11 @@ export class SafetyChecker {
     for (const entry of entries) this.#recordCommitted(node, entry.index, entry.term, entryDigest(entry), nodeTerm)
   }
 
-  /** `entries` just became durable on `node`; `previousTerm` is the term of the entry before the first. */
-  observePersistedEntries(node: NodeId, entries: readonly Entry[], previousTerm: number | undefined): void {
+  /**
+   * `entries` just became durable on `node`; `previousTerm` is the term of the
+   * entry before the first, `durableCommit` the node's durable commit index before them.
+   */
+  observePersistedEntries(node: NodeId, entries: readonly Entry[], previousTerm: number | undefined, durableCommit: number): void {
     let before = previousTerm
     for (const entry of entries) {
       const digest = entryDigest(entry)
@@ -122,10 +129,10 @@ export class SafetyChecker {
         )
       } else if (known.previousTerm === undefined && before !== undefined) known.previousTerm = before
       const committed = this.#committed[entry.index]
-      if (committed !== undefined && committed.digest !== digest) {
+      if (entry.index <= durableCommit && committed !== undefined && committed.digest !== digest) {
         throw new InvariantViolation(
           'COMMITTED_ENTRY_LOST',
-          `n${node} persisted ${digest} at index ${entry.index}, overwriting the committed ${committed.digest}`,
+          `n${node} persisted ${digest} at index ${entry.index} below its commit index ${durableCommit}, overwriting the committed ${committed.digest}`,
         )
       }
       before = entry.term
@@ -152,6 +159,26 @@ export class SafetyChecker {
       this.#votes.set(key, hardState.vote)
     }
     this.#durable.set(node, { ...hardState })
+  }
+
+  /** On restart: the durable log up to the durable commit index must hold the committed entries. */
+  checkDurableLog(node: NodeId, log: DurableLogView & { entries(lo: number, hi: number, maxSizeBytes: number): Entry[] }, commit: number): void {
+    const from = log.firstIndex()
+    const to = Math.min(commit, this.#committedIndex)
+    if (commit > log.lastIndex()) {
+      throw new InvariantViolation('COMMITTED_ENTRY_LOST', `n${node} restarts with commit index ${commit} past its last entry ${log.lastIndex()}`)
+    }
+    if (to < from) return
+    for (const entry of log.entries(from, to + 1, Number.MAX_SAFE_INTEGER)) {
+      const committed = this.#committed[entry.index]
+      const digest = entryDigest(entry)
+      if (committed !== undefined && committed.digest !== digest) {
+        throw new InvariantViolation(
+          'COMMITTED_ENTRY_LOST',
+          `n${node} restarts holding ${digest} at index ${entry.index} (its commit index is ${commit}); ${committed.digest} was committed there`,
+        )
+      }
+    }
   }
 
   /**

@@ -12,10 +12,14 @@ const usage = `usage: npm run sim -- [options]
   --clients N         concurrent clients (default ${defaultSimulationOptions.clients})
   --workload-ms MS    virtual time with faults (default ${defaultSimulationOptions.workloadMs})
   --quiet-ms MS       virtual time after faults stop (default ${defaultSimulationOptions.quietMs})
-  --read-only MODE    safe | lease-based (default safe)
+  --read-only MODE    safe | lease-based (default: drawn per seed)
+  --no-vary           the same fault rates and read mode for every seed
+                      (default: each seed draws loss, duplication, disk speed,
+                      fault frequency, clock drift and read mode)
   --no-crashes, --no-partitions, --no-membership, --no-transfers
                       leave that kind of fault out
-  --break MODE        inject a known bug to see it caught: stale-reads | forget-vote
+  --break MODE        inject a known bug to see it caught:
+                      stale-reads | forget-vote | send-before-persist
   --keep-going        run every seed even after a failure
   --verbose           print every event of each run (use with one seed)
   --trace-lines N     events shown after a failure (default ${defaultSimulationOptions.traceLines})
@@ -41,6 +45,7 @@ export function parseSimArgs(argv: readonly string[]): SimCliOptions {
     faults: { ...defaultSimulationOptions.faults },
     node: { ...defaultSimulationOptions.node, faults: { ...defaultSimulationOptions.node.faults } },
     client: { ...defaultSimulationOptions.client },
+    vary: { ...defaultSimulationOptions.vary },
   }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
@@ -79,6 +84,7 @@ export function parseSimArgs(argv: readonly string[]): SimCliOptions {
         const mode = value()
         if (mode !== 'safe' && mode !== 'lease-based') throw new UsageError('--read-only is safe or lease-based')
         sim.node.readOnly = mode
+        sim.vary = { ...sim.vary, readOnly: false }
         break
       }
       case '--no-crashes':
@@ -99,9 +105,13 @@ export function parseSimArgs(argv: readonly string[]): SimCliOptions {
           sim.node.faults.staleReads = true
           sim.client.readsAnywhere = true
         } else if (mode === 'forget-vote') sim.node.faults.forgetVoteOnCrash = true
-        else throw new UsageError('--break is stale-reads or forget-vote')
+        else if (mode === 'send-before-persist') sim.node.faults.sendBeforePersist = true
+        else throw new UsageError('--break is stale-reads, forget-vote or send-before-persist')
         break
       }
+      case '--no-vary':
+        sim.vary = { faults: false, readOnly: false }
+        break
       case '--keep-going':
         keepGoing = true
         break

@@ -32,6 +32,8 @@ export interface NodeFaults {
   staleReads: boolean
   /** The durable vote is lost at every crash: breaks election safety. */
   forgetVoteOnCrash: boolean
+  /** Send a Ready's messages before its entries are durable (breaks the Ready contract): acknowledged entries die in crashes. */
+  sendBeforePersist: boolean
 }
 
 export interface NodeOptions {
@@ -131,6 +133,7 @@ export class SimNode {
     this.#incarnation++
     const { hardState, confState } = this.storage.initialState()
     this.#host.checker.observeDurableHardState(this.id, hardState, 'restart')
+    this.#host.checker.checkDurableLog(this.id, this.storage, hardState.commit)
     const snapshot = this.storage.snapshot()
     this.#machine = new SimKvMachine()
     this.#machine.restore(snapshot.metadata.index, snapshot.data)
@@ -255,6 +258,10 @@ export class SimNode {
         continue
       }
       this.#persisting = ready
+      if (this.#options.faults.sendBeforePersist) {
+        for (const message of ready.messages) this.#host.sendRaft(message)
+        ready.messages = []
+      }
       const incarnation = this.#incarnation
       this.#host.after(this.#host.diskLatencyMs(), `n${this.id} fsync`, () => {
         if (this.#incarnation !== incarnation || this.#persisting !== ready || this.#core === null) return
@@ -273,8 +280,9 @@ export class SimNode {
     if (ready.snapshot !== undefined) this.storage.applySnapshot(ready.snapshot)
     if (ready.entries.length > 0) {
       const previousTerm = this.#termOrUndefined(ready.entries[0]!.index - 1)
+      const durableCommit = this.storage.initialState().hardState.commit
       this.storage.append(ready.entries)
-      checker.observePersistedEntries(this.id, ready.entries, previousTerm)
+      checker.observePersistedEntries(this.id, ready.entries, previousTerm, durableCommit)
     }
     if (ready.hardState !== undefined) {
       this.storage.setHardState(ready.hardState)

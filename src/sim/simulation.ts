@@ -19,6 +19,7 @@ import { checkLinearizability } from './linearizability.js'
 import { defaultNetworkFaults, SimNetwork, type NetworkFaults } from './network.js'
 import { defaultClientOptions, SimClient, type ClientOptions } from './sim-client.js'
 import { SimNode, type NodeOptions } from './sim-node.js'
+import { applyScenario, type ScenarioVariation } from './scenario.js'
 import { SimTrace, type TraceWindow } from './trace.js'
 import { CLIENT_ENDPOINT_BASE, describeEnvelope, type SimEnvelope } from './wire.js'
 
@@ -63,7 +64,7 @@ export const defaultNodeOptions: NodeOptions = {
   entriesKeptAfterSnapshot: 5,
   logReadEvery: 4,
   readOnly: 'safe',
-  faults: { staleReads: false, forgetVoteOnCrash: false },
+  faults: { staleReads: false, forgetVoteOnCrash: false, sendBeforePersist: false },
 }
 
 export interface SimulationOptions {
@@ -97,6 +98,8 @@ export interface SimulationOptions {
   echo?: (line: string) => void
   /** Keep the trace lines inside this window instead of the last ones. */
   traceWindow?: TraceWindow
+  /** What each seed draws for itself on top of these options (see scenario.ts). */
+  vary: ScenarioVariation
 }
 
 export const defaultSimulationOptions: Omit<SimulationOptions, 'seed'> = {
@@ -116,6 +119,7 @@ export const defaultSimulationOptions: Omit<SimulationOptions, 'seed'> = {
   traceLines: 200,
   eventsMax: 2_000_000,
   checkLiveness: true,
+  vary: { faults: true, readOnly: true },
 }
 
 export interface SimulationStats {
@@ -209,9 +213,12 @@ class Simulation {
   #quiet = false
   #completedAtQuiet = 0
   readonly #stats = { crashes: 0, partitions: 0, confChanges: 0, transfers: 0 }
+  readonly #scenario: string
 
-  constructor(options: SimulationOptions) {
+  constructor(requested: SimulationOptions) {
+    const { options, description } = applyScenario(requested)
     this.#options = options
+    this.#scenario = description
     this.#queue = new EventQueue<SimEvent>(options.eventsMax)
     this.#trace = new SimTrace(options.traceLines, options.echo, options.traceWindow)
     this.#network = new SimNetwork(this.#streamRng(Stream.Network), options.network)
@@ -257,6 +264,7 @@ class Simulation {
   }
 
   #setUp(): void {
+    this.#trace.record(0, this.#scenario)
     for (const id of this.#conf.state.voters) this.#addNode(id, MemoryStorage.bootstrap(this.#conf.state))
     const clientRng = this.#streamRng(Stream.Clients)
     for (let c = 1; c <= this.#options.clients; c++) {

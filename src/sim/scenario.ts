@@ -1,0 +1,45 @@
+// Each seed also draws how hostile its world is: message loss and
+// duplication, slow disks (a wider window for a crash to lose a Ready), how
+// often faults strike, clock drift, and the read path. A fixed profile for
+// all seeds would leave whole regions of behaviour untested; drawn from the
+// seed, any failure still replays exactly.
+import { createRng } from '../raft/rng.js'
+import type { SimulationOptions } from './simulation.js'
+
+export interface ScenarioVariation {
+  /** Draw network, disk and fault rates from the seed. */
+  faults: boolean
+  /** Draw the read mode (safe ReadIndex or leader lease) from the seed. */
+  readOnly: boolean
+}
+
+/** The random stream of the scenario draw; the simulation's other streams use 1..6. */
+export const SCENARIO_STREAM = 7
+
+export function applyScenario(options: SimulationOptions): { options: SimulationOptions; description: string } {
+  const rng = createRng(options.seed * 8 + SCENARIO_STREAM)
+  const pick = <T>(choices: readonly T[]): T => choices[rng.nextInt(choices.length)]!
+  const network = { ...options.network }
+  const faults = { ...options.faults }
+  const node = { ...options.node }
+  let tickDriftRatio = options.tickDriftRatio
+  if (options.vary.faults) {
+    network.lossRate = pick([0, 0.01, 0.03, 0.08])
+    network.duplicateRate = pick([0, 0.01, 0.05])
+    network.slowRate = pick([0, 0.02, 0.1])
+    network.maxLatencyMs = pick([3, 8, 20])
+    const disk = pick(['fast', 'fast', 'slow'] as const)
+    faults.diskLatencyMaxMs = disk === 'fast' ? 4 : 15
+    faults.diskSlowRate = disk === 'fast' ? 0.05 : 0.3
+    faults.diskSlowMaxMs = disk === 'fast' ? 40 : 80
+    faults.faultGapMaxMs = pick([150, 400, 800])
+    tickDriftRatio = pick([0, 0.01, 0.03])
+  }
+  if (options.vary.readOnly) node.readOnly = pick(['safe', 'safe', 'lease-based'] as const)
+  const description =
+    `scenario: loss=${network.lossRate} dup=${network.duplicateRate} slow=${network.slowRate} ` +
+    `latency=${network.minLatencyMs}..${network.maxLatencyMs}ms disk=${faults.diskLatencyMinMs}..${faults.diskLatencyMaxMs}ms ` +
+    `(slow ${faults.diskSlowRate} up to ${faults.diskSlowMaxMs}ms) faultGap=${faults.faultGapMinMs}..${faults.faultGapMaxMs}ms ` +
+    `drift=${tickDriftRatio} reads=${node.readOnly} voters=${options.initialVoters} clients=${options.clients}`
+  return { options: { ...options, network, faults, node, tickDriftRatio }, description }
+}
