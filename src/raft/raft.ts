@@ -799,10 +799,6 @@ export class Raft {
     if (this.readBroadcastPending) this.bcastHeartbeat()
   }
 
-  hasPendingFlush(): boolean {
-    return this.role === 'leader' && (this.appendsPending || this.commitPending || this.readBroadcastPending)
-  }
-
   // ---------------------------------------------------------------- proposals
 
   /** Appends entries stamped with our term and index; the caller checked we lead. */
