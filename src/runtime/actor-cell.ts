@@ -71,6 +71,11 @@ export class ActorCell<M, R> {
     return this.mailbox.size
   }
 
+  /** Whether the mailbox is at capacity (a 'reject' mailbox would refuse the next message). */
+  get mailboxFull(): boolean {
+    return this.mailbox.overflow === 'reject' && this.mailbox.isFull
+  }
+
   get isStopped(): boolean {
     return this.state === 'stopped'
   }

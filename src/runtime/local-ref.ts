@@ -49,7 +49,9 @@ export function askVia<R>(
   if (signal?.aborted) return Promise.reject(abortError(signal))
   return new Promise<R>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined
-    const onAbort = () => settle(() => reject(abortError(signal!)))
+    // Timeouts and aborts go through reply.reject, so whoever wrapped it (the
+    // thread kernel tracks remote asks) hears about them too.
+    const onAbort = () => reply.reject(abortError(signal!))
     const settle = (finish: () => void) => {
       if (reply.cancelled) return
       reply.cancelled = true
@@ -69,7 +71,7 @@ export function askVia<R>(
     const timeoutMs = options.timeoutMs ?? defaultTimeoutMs
     if (Number.isFinite(timeoutMs)) {
       timer = setTimeout(
-        () => settle(() => reject(new RuntimeError('ASK_TIMEOUT', `${targetName} did not answer within ${timeoutMs} ms`))),
+        () => reply.reject(new RuntimeError('ASK_TIMEOUT', `${targetName} did not answer within ${timeoutMs} ms`)),
         timeoutMs,
       )
     }

@@ -3,6 +3,7 @@
 import type { Logger } from 'pino'
 import type { ActorFactory, ActorRef, ExitReason } from './actor.js'
 import { ActorCell } from './actor-cell.js'
+import { currentKernel } from './current-kernel.js'
 import { RuntimeError } from './errors.js'
 import { LocalRef } from './local-ref.js'
 import { createDefaultLogger } from './logger.js'
@@ -15,6 +16,7 @@ import {
   type RestartType,
   type SupervisorOptions,
 } from './supervisor.js'
+import { ThreadHost, type ThreadHostOptions } from './thread-host.js'
 
 // Children of one supervisor carry different message types; the spec erases
 // them and spawn<M, R>() / child<T>() restore them for the caller.
@@ -30,7 +32,12 @@ export interface SupervisorChildSpec extends ChildSpecBase {
   supervisor: SupervisorOptions<ChildSpec>
 }
 
-export type ChildSpec = ActorChildSpec | SupervisorChildSpec
+/** A worker thread whose actors this host supervises (see ThreadHost). */
+export interface ThreadChildSpec extends ChildSpecBase {
+  thread: ThreadHostOptions
+}
+
+export type ChildSpec = ActorChildSpec | SupervisorChildSpec | ThreadChildSpec
 
 export interface ActorSystemOptions {
   name?: string
@@ -59,7 +66,6 @@ export class ActorSystem {
   readonly terminated: Promise<ExitReason>
   readonly root: Supervisor<ChildSpec>
   private readonly cells = new Set<ActorCell<unknown, unknown>>()
-  private nextActorId = 1
   private anonymousCount = 0
   private ended = false
   private endWith!: (reason: ExitReason) => void
@@ -96,11 +102,20 @@ export class ActorSystem {
     return (await this.root.startChild({ id, supervisor: options, restart })) as Supervisor<ChildSpec>
   }
 
+  /** Starts a worker thread (under the root supervisor) on which actors can be spawned. */
+  async spawnThread(id: string, options: ThreadHostOptions = {}, restart: RestartType = 'permanent'): Promise<ThreadHost> {
+    this.assertRunning()
+    return (await this.root.startChild({ id, thread: options, restart })) as ThreadHost
+  }
+
   /** Stops everything in reverse start order, then resolves `terminated`. */
   async shutdown(): Promise<void> {
     if (this.ended) return
     await this.root.stop({ kind: 'shutdown' })
-    for (const cell of this.cells) cell.close()
+    for (const cell of this.cells) {
+      cell.close()
+      currentKernel().unregister(cell.address.id)
+    }
     this.cells.clear()
     this.end({ kind: 'shutdown' })
   }
@@ -117,9 +132,10 @@ export class ActorSystem {
 
   /** Creates an actor cell on this thread (used by child builders). */
   createCell<M, R>(name: string, factory: ActorFactory<M, R>, mailbox: MailboxOptions | undefined, log: Logger, onExit: (reason: ExitReason) => void): ActorCell<M, R> {
+    const kernel = currentKernel()
     const cell: ActorCell<M, R> = new ActorCell<M, R>({
       name,
-      address: { thread: 0, id: this.nextActorId++ },
+      address: { thread: kernel.threadId, id: kernel.allocateLocalId() },
       factory,
       mailbox,
       log,
@@ -130,6 +146,15 @@ export class ActorSystem {
   }
 
   private readonly buildChild = (spec: ChildSpec, onExit: (reason: ExitReason) => void, log: Logger): ChildRuntime => {
+    if ('thread' in spec) {
+      const host = new ThreadHost(spec.id, spec.thread, log, this.askTimeoutMs, onExit)
+      return {
+        handle: host,
+        start: () => host.start(),
+        stop: (reason) => host.stop(reason),
+        close: () => undefined,
+      }
+    }
     if ('supervisor' in spec) {
       const supervisor: Supervisor<ChildSpec> = new Supervisor<ChildSpec>(spec.id, spec.supervisor, this.buildChild, log, onExit)
       return {
@@ -148,12 +173,14 @@ export class ActorSystem {
       handle: cell.ref,
       start: async () => {
         cells.add(cell as ActorCell<unknown, unknown>)
+        currentKernel().register(cell as ActorCell<unknown, unknown>)
         await cell.start()
       },
       stop: (reason, timeoutMs) => cell.stopInstance(reason, timeoutMs),
       close: () => {
         cell.close()
         cells.delete(cell as ActorCell<unknown, unknown>)
+        currentKernel().unregister(cell.address.id)
       },
     }
   }
