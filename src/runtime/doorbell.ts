@@ -4,7 +4,8 @@
 // publishing to any of those rings.
 //
 //   consumer: for (;;) { drain every ring; await doorbell.sleep(() => rings.some((r) => r.hasFrames())) }
-//   producer: ring.publish(); doorbell.ring()
+//   producer: SpscRing.attach(buffer, { doorbell: Doorbell.attach(bellBuffer) }): every publish rings it
+//             (or call doorbell.ring() yourself after publish)
 //
 // Why it cannot lose a wake-up: the consumer reads the sequence word, sets the
 // sleeping flag, and only then asks `hasWork()`; it waits only while the

@@ -5,6 +5,9 @@
 // to the other thread (postMessage / workerData), which calls
 // `SpscRing.attach(buffer)`. Exactly one thread produces and one consumes; the
 // runtime guarantees that, the ring only catches one instance used for both.
+// A producer whose consumer sleeps on a Doorbell passes it as `{ doorbell }` to
+// create/attach, so every publish (including the ones inside waitForSpace and
+// write) also rings it.
 //
 //   producer: tryWrite(payload) → false when full (nothing staged)
 //             publish()          → one release store of the tail; wakes a sleeping consumer
@@ -42,6 +45,7 @@
 //   are sequentially consistent), so a wake-up cannot be lost.
 // - maxFrameBytes = capacityBytes - 4: a frame must fit in an empty ring.
 //   Larger payloads are refused with RING_FRAME_TOO_LARGE instead of waiting forever.
+import type { Doorbell } from './doorbell.js'
 import { RingError } from './ring-error.js'
 import { remainingMs, waitWhileEqual, type WaitOptions } from './ring-wait.js'
 
@@ -72,6 +76,11 @@ export function frameBytesFor(payloadBytes: number): number {
 
 type Side = 'unused' | 'producer' | 'consumer'
 
+export interface RingOptions {
+  /** Producer side: the consumer's doorbell, rung after every publish that made frames visible. */
+  doorbell?: Doorbell
+}
+
 export class SpscRing {
   readonly buffer: SharedArrayBuffer
   readonly capacityBytes: number
@@ -82,6 +91,7 @@ export class SpscRing {
   private readonly bytes: Uint8Array
   private readonly mask: number
   private side: Side = 'unused'
+  private readonly doorbell: Doorbell | undefined
 
   // Producer state: frames in [publishedTail, stagedTail) are written but not yet visible.
   private stagedTail: number
@@ -95,7 +105,7 @@ export class SpscRing {
   private scratch: Uint8Array = new Uint8Array(0)
 
   /** Allocates a ring of `capacityBytes` (a power of two, 16 B to 1 GiB) of frame space. */
-  static create(capacityBytes: number): SpscRing {
+  static create(capacityBytes: number, options: RingOptions = {}): SpscRing {
     if (
       !Number.isInteger(capacityBytes) ||
       capacityBytes < RING_MIN_CAPACITY_BYTES ||
@@ -112,15 +122,15 @@ export class SpscRing {
     words[META_MAGIC] = MAGIC
     words[META_VERSION] = VERSION
     words[META_CAPACITY] = capacityBytes
-    return new SpscRing(buffer)
+    return new SpscRing(buffer, options)
   }
 
   /** The same ring seen from another thread (or a restarted one: it continues from the shared head and tail). */
-  static attach(buffer: SharedArrayBuffer): SpscRing {
-    return new SpscRing(buffer)
+  static attach(buffer: SharedArrayBuffer, options: RingOptions = {}): SpscRing {
+    return new SpscRing(buffer, options)
   }
 
-  private constructor(buffer: SharedArrayBuffer) {
+  private constructor(buffer: SharedArrayBuffer, options: RingOptions) {
     if (!(buffer instanceof SharedArrayBuffer) || buffer.byteLength < HEADER_BYTES + RING_MIN_CAPACITY_BYTES) {
       throw new RingError('RING_INVALID_BUFFER', 'not a ring buffer: expected a SharedArrayBuffer made by SpscRing.create')
     }
@@ -134,6 +144,7 @@ export class SpscRing {
       throw new RingError('RING_INVALID_BUFFER', 'not a ring buffer of this version: bad magic, version or size')
     }
     this.buffer = buffer
+    this.doorbell = options.doorbell
     this.words = words
     this.bytes = new Uint8Array(buffer)
     this.capacityBytes = capacityBytes
@@ -181,8 +192,8 @@ export class SpscRing {
 
   /**
    * Makes every staged frame visible with one store, and wakes the consumer if it
-   * announced it was going to sleep. Returns whether anything new was published.
-   * A consumer that waits on a Doorbell instead needs `doorbell.ring()` after this.
+   * announced it was going to sleep (in waitForFrames, or on the doorbell given
+   * at create/attach). Returns whether anything new was published.
    */
   publish(): boolean {
     if (this.side !== 'producer') this.claim('producer')
@@ -194,6 +205,7 @@ export class SpscRing {
     if (Atomics.load(words, CONSUMER_SLEEPING) !== 0 && Atomics.compareExchange(words, CONSUMER_SLEEPING, 1, 0) === 1) {
       Atomics.notify(words, TAIL)
     }
+    this.doorbell?.ring()
     return true
   }
 
