@@ -1,0 +1,111 @@
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { readdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { SnapshotStore } from '../../src/wal/index.js'
+import { snapshotBody } from './snapshot-body.js'
+import { tempDir } from './helpers.js'
+
+t.test('saves and loads raw, compressed and msgpack snapshots', async (t) => {
+  const dir = await tempDir(t)
+  const store = new SnapshotStore({ dir, retainCount: 5 })
+  t.teardown(() => store.close())
+  t.equal(await store.load(3), undefined, 'no snapshot yet')
+  const raw = Buffer.from('state of shard 3 at index 10')
+  await store.save({ shard: 3, index: 10, term: 2 }, raw)
+  t.match(await store.load(3), { shard: 3, index: 10, term: 2, payload: raw, skipped: [] })
+  const big = snapshotBody(11)
+  const saved = await store.save({ shard: 3, index: 11, term: 2 }, big, { compress: true })
+  t.ok(saved.sizeBytes < big.byteLength / 4, `compressed ${big.byteLength} to ${saved.sizeBytes} bytes`)
+  t.same(Buffer.from((await store.load(3))!.payload), big)
+  const value = { queues: { jobs: [1, 2, 3] }, index: 2 ** 40, text: 'é' }
+  await store.saveValue({ shard: 3, index: 12, term: 3 }, value, { compress: true })
+  const loaded = await store.load(3)
+  t.same(loaded?.value, value)
+  t.same([loaded?.index, loaded?.term], [12, 3])
+  t.equal(await store.load(4), undefined, 'shards are separate')
+})
+
+t.test('large snapshots are sealed and verified in the piscina pool, small ones inline', async (t) => {
+  const store = new SnapshotStore({ dir: await tempDir(t), offloadBytesMin: 64 * 1024 })
+  t.teardown(() => store.close())
+  await store.save({ shard: 1, index: 1, term: 1 }, Buffer.alloc(100, 1))
+  t.same(store.stats(), { pooledTasks: 0, inlineTasks: 1 })
+  const body = snapshotBody(2)
+  await store.save({ shard: 1, index: 2, term: 1 }, body, { compress: true })
+  const loaded = await store.load(1)
+  t.same(store.stats(), { pooledTasks: 2, inlineTasks: 1 }, 'seal and verify of the large one ran in the pool')
+  t.same(Buffer.from(loaded!.payload), body)
+})
+
+t.test('a damaged newest snapshot falls back to the older one', async (t) => {
+  const dir = await tempDir(t)
+  const store = new SnapshotStore({ dir, offloadBytesMin: 64 * 1024 })
+  t.teardown(() => store.close())
+  await store.save({ shard: 2, index: 5, term: 1 }, snapshotBody(5), { compress: true })
+  const newest = await store.save({ shard: 2, index: 9, term: 2 }, snapshotBody(9))
+  for (const offset of [3, 30, 70, 1000, newest.sizeBytes - 1]) {
+    const clean = await readFile(newest.path)
+    const damaged = Buffer.from(clean)
+    damaged[offset]! ^= 0x40
+    await writeFile(newest.path, damaged)
+    const loaded = await store.load(2)
+    t.equal(loaded?.index, 5, `byte ${offset} flipped: fell back to index 5`)
+    t.equal(loaded?.skipped.length, 1)
+    t.same(Buffer.from(loaded!.payload), snapshotBody(5))
+    await writeFile(newest.path, clean)
+  }
+  // A truncated file is damaged too.
+  await writeFile(newest.path, (await readFile(newest.path)).subarray(0, 5000))
+  t.equal((await store.load(2))?.index, 5)
+})
+
+t.test('only the newest retainCount snapshots are kept', async (t) => {
+  const dir = await tempDir(t)
+  const store = new SnapshotStore({ dir, retainCount: 2 })
+  t.teardown(() => store.close())
+  for (let index = 1; index <= 5; index++) await store.save({ shard: 1, index, term: 1 }, Buffer.from(`s${index}`))
+  t.same((await store.list(1)).map((f) => f.index), [5, 4])
+})
+
+t.test('kill -9 during snapshot writes always leaves a complete snapshot', async (t) => {
+  const dir = await tempDir(t)
+  const fixture = fileURLToPath(new URL('./fixtures/snapshot-writer.js', import.meta.url))
+  let confirmed = 0
+  for (let round = 0; round < 3; round++) {
+    const lastSaved = await new Promise<number>((resolve, reject) => {
+      const child = spawn(process.execPath, [fixture, dir], { stdio: ['ignore', 'pipe', 'inherit'] })
+      let last = 0
+      let saves = 0
+      let out = ''
+      const watchdog = setTimeout(() => child.kill('SIGKILL'), 30_000)
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString()
+        const lines = out.split('\n')
+        out = lines.pop()!
+        for (const line of lines) {
+          if (!line.startsWith('saved ')) continue
+          last = Number(line.slice(6))
+          // Kill at a varying point, usually in the middle of the next save.
+          if (++saves === 3 + round) setTimeout(() => child.kill('SIGKILL'), Math.floor(Math.random() * 40))
+        }
+      })
+      child.on('error', reject)
+      child.on('exit', (code, signal) => {
+        clearTimeout(watchdog)
+        if (signal === 'SIGKILL') resolve(last)
+        else reject(new Error(`snapshot writer exited with ${code}`))
+      })
+    })
+    confirmed = Math.max(confirmed, lastSaved)
+    const store = new SnapshotStore({ dir })
+    const loaded = await store.load(1)
+    await store.close()
+    t.ok(loaded !== undefined && loaded.index >= confirmed, `round ${round}: loaded ${loaded?.index}, confirmed ${confirmed}`)
+    t.same(loaded?.skipped, [], 'no damaged snapshot was seen')
+    t.ok(loaded !== undefined && Buffer.from(loaded.payload).equals(snapshotBody(loaded.index)), 'its body is the one saved for its index')
+  }
+  const leftovers = (await readdir(join(dir, 'shard-1'))).filter((n) => n.includes('.tmp-'))
+  t.ok(leftovers.length <= 1, 'at most the temp file of the last killed save is left, and loads ignore it')
+})
