@@ -87,6 +87,7 @@ export type KernelCommand =
   | { op: 'start'; id: number }
   | { op: 'stop'; id: number; reason: SerializedExitReason; timeoutMs: number }
   | { op: 'close'; id: number }
+  | { op: 'metrics' }
 
 export function serializeError(error: unknown): SerializedError {
   if (error instanceof Error) {

@@ -11,6 +11,7 @@ import { Doorbell } from './doorbell.js'
 import { serializeExit, type RemoteActorDefinition } from './envelope.js'
 import { RuntimeError } from './errors.js'
 import type { MailboxOptions } from './mailbox.js'
+import type { ActorMetrics } from './metrics.js'
 import { RemoteRef } from './remote-ref.js'
 import { Supervisor, type ChildRuntime, type ChildSpecBase, type SupervisorOptions } from './supervisor.js'
 import { deserializeExit } from './thread-kernel.js'
@@ -71,6 +72,12 @@ export class ThreadHost {
   /** Spawns an actor on this host's thread (a dynamic child of the host). */
   async spawn<M, R = void>(spec: RemoteChildSpec): Promise<ActorRef<M, R>> {
     return (await this.supervisor.startChild(spec)) as ActorRef<M, R>
+  }
+
+  /** Counters and mailbox depth of every actor on this host's thread. */
+  async metrics(): Promise<ActorMetrics[]> {
+    if (!this.worker) return []
+    return (await currentKernel().command(this.slot, { op: 'metrics' }, this.commandTimeoutMs(0))) as ActorMetrics[]
   }
 
   async start(): Promise<void> {

@@ -82,6 +82,13 @@ kernel.onCommand(async (command) => {
       return null
     case 'stop':
       return cellOf(command.id).stopInstance(deserializeExit(command.reason), command.timeoutMs)
+    case 'metrics':
+      return [...cells.values()].map((cell) => ({
+        name: cell.name,
+        address: cell.address,
+        mailboxDepth: cell.mailboxSize,
+        ...cell.counters,
+      }))
     case 'close': {
       const cell = cells.get(command.id)
       cell?.close()

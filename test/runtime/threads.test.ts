@@ -30,6 +30,8 @@ t.test('ask and tell reach an actor on a worker thread, in order, with binary pa
   t.ok(recorded.every((n, i) => n === i), 'delivered in send order, none lost or repeated')
   const where = (await echo.ask({ type: 'thread' })) as { threadId: number }
   t.equal(where.threadId, host.threadId, 'the actor runs on the host’s worker')
+  const metrics = (await host.metrics()).find((m) => m.name === 'echo')
+  t.ok(metrics && metrics.processed >= 5003 && metrics.mailboxDepth === 0, 'the worker reports the actor’s counters')
 })
 
 t.test('actors on two workers talk to each other directly, and to the main thread', async (t) => {
