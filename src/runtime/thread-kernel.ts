@@ -59,7 +59,6 @@ interface InboundLink {
 
 interface OutboundLink {
   ring: SpscRing
-  doorbell: Doorbell
   queue: Uint8Array[]
   dirty: boolean
   pumping: boolean
@@ -140,8 +139,8 @@ export class ThreadKernel {
     this.detachPeer(buffers.thread, undefined)
     this.inbound.set(buffers.thread, { ring: SpscRing.attach(buffers.inbound), held: [], stalled: false })
     this.outbound.set(buffers.thread, {
-      ring: SpscRing.attach(buffers.outbound),
-      doorbell: Doorbell.attach(buffers.peerDoorbell),
+      // The ring rings the peer's doorbell on every publish that shows frames.
+      ring: SpscRing.attach(buffers.outbound, { doorbell: Doorbell.attach(buffers.peerDoorbell) }),
       queue: [],
       dirty: false,
       pumping: false,
@@ -284,7 +283,6 @@ export class ThreadKernel {
       if (!link.dirty) continue
       link.dirty = false
       link.ring.publish()
-      link.doorbell.ring()
     }
   }
 
@@ -297,8 +295,6 @@ export class ThreadKernel {
         while (link.queue.length > 0 && this.outbound.get(this.threadOf(link)) === link) {
           const head = link.queue[0]!
           if (!link.ring.tryWrite(head)) {
-            link.ring.publish()
-            link.doorbell.ring()
             await link.ring.waitForSpace(head.length, { timeoutMs: 1_000 }).catch(() => undefined)
             continue
           }
