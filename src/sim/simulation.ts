@@ -443,14 +443,14 @@ class Simulation {
     const node = running[this.#faultRng.nextInt(running.length)]!
     node.crash()
     this.#stats.crashes++
-    this.#trace.record(this.#queue.nowMs, `CRASH n${node.id}`)
+    this.#trace.record(this.#queue.nowMs, `CRASH n${node.id} ${describeDurable(node)}`)
     const downMs = 1 + this.#faultRng.nextInt(this.#options.faults.downtimeMaxMs)
     this.#after(downMs, null, () => this.#restart(node))
   }
 
   #restart(node: SimNode): void {
     if (node.running || this.#removed.has(node.id)) return
-    this.#trace.record(this.#queue.nowMs, `RESTART n${node.id}`)
+    this.#trace.record(this.#queue.nowMs, `RESTART n${node.id} ${describeDurable(node)}`)
     node.start()
   }
 
@@ -550,11 +550,19 @@ class Simulation {
     this.#network.heal()
     for (const node of this.#nodes.values()) {
       if (!node.running && !this.#removed.has(node.id)) {
-        this.#trace.record(this.#queue.nowMs, `RESTART n${node.id}`)
+        this.#trace.record(this.#queue.nowMs, `RESTART n${node.id} ${describeDurable(node)}`)
         node.start()
       }
     }
   }
+}
+
+/** A node's durable state in one line: log range and last term, hard state. */
+function describeDurable(node: SimNode): string {
+  const storage = node.storage
+  const { hardState } = storage.initialState()
+  const last = storage.lastIndex()
+  return `(log ${storage.firstIndex()}..${last} last term ${storage.term(last)}; term ${hardState.term} vote n${hardState.vote} commit ${hardState.commit})`
 }
 
 function endpointName(id: number): string {
