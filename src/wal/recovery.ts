@@ -75,16 +75,25 @@ export async function recoverSegments(
       changed = true
       break
     }
-    const stop = await scanSegment(segment, payloadBytesMax, (record, offset, size) => {
+    let stop = await scanSegment(segment, payloadBytesMax, (record, offset, size) => {
       report.recordsRecovered++
       onRecord(record, segment, offset, size)
     })
     segments.push(segment)
+    if (stop !== undefined && (await isZeroFrom(fd, stop.offsetBytes, sizeBytes))) {
+      // The preallocated zeros after the last record: the normal end of a segment.
+      // Trimmed to free the space; losing the trim in a crash is harmless.
+      await ftruncate(fd, stop.offsetBytes)
+      segment.sizeBytes = stop.offsetBytes
+      segment.allocatedBytes = stop.offsetBytes
+      stop = undefined
+    }
     if (stop !== undefined) {
       report.stoppedAt = { file: segmentName(sequence), offsetBytes: stop.offsetBytes, reason: stop.reason }
       await ftruncate(fd, stop.offsetBytes)
       await fsyncFile(fd)
       segment.sizeBytes = stop.offsetBytes
+      segment.allocatedBytes = stop.offsetBytes
       await quarantine(dir, run.slice(i + 1), report)
       changed = true
       break
@@ -101,6 +110,18 @@ async function quarantine(dir: string, sequences: number[], report: RecoveryRepo
     await rename(join(dir, name), join(dir, `${name}.corrupt-${stamp}`))
     report.quarantined.push(name)
   }
+}
+
+async function isZeroFrom(fd: number, fromBytes: number, fileBytes: number): Promise<boolean> {
+  if (fromBytes >= fileBytes) return false
+  const buf = Buffer.allocUnsafe(Math.min(SCAN_CHUNK_BYTES, fileBytes - fromBytes))
+  // Bounded by the file size, one chunk per iteration.
+  for (let at = fromBytes; at < fileBytes; at += buf.byteLength) {
+    const n = await readFullyAt(fd, buf, Math.min(buf.byteLength, fileBytes - at), at)
+    for (let i = 0; i < n; i++) if (buf[i] !== 0) return false
+    if (n === 0) break
+  }
+  return true
 }
 
 /** Calls `onRecord` for each valid record; returns where and why it stopped early, if it did. */

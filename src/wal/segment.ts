@@ -5,7 +5,10 @@ export class Segment {
   readonly sequence: number
   readonly path: string
   readonly fd: number
+  /** End of the records (where the next write goes). */
   sizeBytes: number
+  /** End of the zero-filled space reserved ahead of `sizeBytes`. */
+  allocatedBytes: number
   /**
    * shard → highest entry index written to this segment. Truncation does not lower it:
    * only a snapshot mark releases a segment, which keeps recovery's rule simple (entries
@@ -21,6 +24,7 @@ export class Segment {
     this.path = path
     this.fd = fd
     this.sizeBytes = sizeBytes
+    this.allocatedBytes = sizeBytes
   }
 
   noteEntry(shard: number, index: number): void {

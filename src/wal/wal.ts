@@ -327,6 +327,7 @@ export class Wal {
     }
     const segment = this.active
     const base = segment.sizeBytes
+    if (base + bytes > segment.allocatedBytes) await preallocate(segment, base + bytes, this.options)
     if (bytes > 0) {
       await writeAllAt(segment.fd, buffers, base)
       segment.sizeBytes += bytes
@@ -489,9 +490,27 @@ async function createSegment(options: ResolvedWalOptions, index: LogIndex, seque
   const header = encodeSegmentHeader(sequence)
   const checkpoint = index.checkpoint()
   await writeAllAt(fd, [header, checkpoint.buffer], 0)
+  const segment = new Segment(sequence, path, fd, header.byteLength + checkpoint.buffer.byteLength)
+  await preallocate(segment, segment.sizeBytes, options)
   if (options.sync === 'always') {
     await fdatasync(fd)
     await fsyncDirectory(options.dir)
   }
-  return new Segment(sequence, path, fd, header.byteLength + checkpoint.buffer.byteLength)
+  return segment
+}
+
+let zeros: Buffer | undefined
+
+/** Fills the segment with zeros through at least `neededBytes`, up to preallocateBytes ahead. */
+async function preallocate(segment: Segment, neededBytes: number, options: ResolvedWalOptions): Promise<void> {
+  if (options.preallocateBytes === 0) return
+  const target = Math.max(neededBytes, Math.min(options.segmentBytesMax, neededBytes + options.preallocateBytes))
+  if (target <= segment.allocatedBytes) return
+  const chunkBytes = 1 << 20
+  zeros ??= Buffer.alloc(chunkBytes)
+  // Bounded by target - allocatedBytes ≤ preallocateBytes + one batch.
+  for (let at = segment.allocatedBytes; at < target; at += chunkBytes) {
+    await writeAllAt(segment.fd, [zeros.subarray(0, Math.min(chunkBytes, target - at))], at)
+  }
+  segment.allocatedBytes = target
 }

@@ -47,6 +47,8 @@ t.test('a segment is deleted only once every shard with entries in it has a snap
   await wal.close()
   const reopened = await Wal.open({ dir, segmentBytesMax: 2048 })
   t.same(reopened.recovery.uncoveredGaps, [])
+  t.equal(reopened.recovery.stoppedAt, undefined, 'preallocated zeros after the last record are not damage')
+  t.same(reopened.recovery.quarantined, [])
   t.equal(reopened.shardState(1).snapshotIndex, 30)
   await check(reopened)
   await reopened.close()
