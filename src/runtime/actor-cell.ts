@@ -2,7 +2,7 @@
 // and its lifecycle. The cell outlives instances: a restart swaps the instance
 // and keeps the mailbox (minus the message that crashed), so refs stay valid.
 import type { Logger } from 'pino'
-import type { ActorAddress, ActorContext, ActorFactory, ActorRef, Behavior, ExitReason } from './actor.js'
+import { Deferred, type ActorAddress, type ActorContext, type ActorFactory, type ActorRef, type Behavior, type ExitReason } from './actor.js'
 import { RuntimeError, toError } from './errors.js'
 import { Mailbox, type MailboxOptions } from './mailbox.js'
 import { ActorCounters } from './metrics.js'
@@ -200,6 +200,7 @@ export class ActorCell<M, R> {
         this.stopRequested = true
         this.schedule()
       },
+      later: <T>(answer: Promise<T>) => new Deferred<T>(answer),
     }
   }
 
@@ -242,7 +243,13 @@ export class ActorCell<M, R> {
       let result = behavior.receive(envelope.message, context)
       if (isThenable(result)) result = await result
       this.counters.processed++
-      envelope.reply?.resolve(result as R)
+      if (result instanceof Deferred) {
+        const reply = envelope.reply
+        ;(result as Deferred<R>).answer.then(
+          (value) => reply?.resolve(value),
+          (error: unknown) => reply?.reject(toError(error)),
+        )
+      } else envelope.reply?.resolve(result as R)
       return true
     } catch (thrown) {
       const error = toError(thrown)

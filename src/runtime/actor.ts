@@ -50,6 +50,19 @@ export interface ActorContext<M, R = void> {
   readonly restartCount: number
   /** Stops this actor normally after the current message (exit reason 'normal'). */
   stop(): void
+  /**
+   * Answers the current message later, without holding the mailbox: return
+   * `ctx.later(promise)` from `receive` and the next message is handled at
+   * once while the asker waits for `promise`. A rejection fails only that
+   * ask, never the actor. For actors that pipeline work (the WAL writer
+   * accepts many appends while one fsync runs).
+   */
+  later<T>(answer: Promise<T>): Deferred<T>
+}
+
+/** The marker `ctx.later()` returns; see ActorContext.later. */
+export class Deferred<T> {
+  constructor(readonly answer: Promise<T>) {}
 }
 
 /**
@@ -64,7 +77,7 @@ export interface ActorContext<M, R = void> {
  * bounded by the child's shutdown timeout).
  */
 export interface Behavior<M, R = void> {
-  receive(message: M, ctx: ActorContext<M, R>): R | Promise<R>
+  receive(message: M, ctx: ActorContext<M, R>): R | Promise<R> | Deferred<R> | Promise<Deferred<R>>
   started?(ctx: ActorContext<M, R>): void | Promise<void>
   restarting?(previousError: Error | undefined, ctx: ActorContext<M, R>): void | Promise<void>
   stopping?(reason: ExitReason, ctx: ActorContext<M, R>): void | Promise<void>

@@ -1,5 +1,6 @@
 // troupe/runtime: the actor runtime, for applications that embed Troupe or
 // define their own supervised actors.
+export { Deferred } from './actor.js'
 export type {
   ActorAddress,
   ActorContext,

@@ -208,3 +208,27 @@ t.test('a factory that throws makes spawn reject with ACTOR_START_FAILED', async
     { code: 'ACTOR_START_FAILED' },
   )
 })
+
+t.test('ctx.later answers an ask without holding the mailbox; its failure fails only that ask', async (t) => {
+  const system = await startSystem()
+  t.teardown(() => system.shutdown())
+  const started: number[] = []
+  const gates = new Map<number, () => void>()
+  const ref = await system.spawn<number, number>((ctx) => ({
+    receive(n) {
+      started.push(n)
+      if (n < 0) return ctx.later(Promise.reject(new Error('no negatives')))
+      return ctx.later(new Promise<number>((resolve) => gates.set(n, () => resolve(n * 2))))
+    },
+  }))
+  const one = ref.ask(1)
+  const two = ref.ask(2)
+  const bad = ref.ask(-1).catch((error: unknown) => error)
+  await eventually(() => started.length === 3)
+  t.same(started, [1, 2, -1], 'later messages were handled while earlier answers were pending')
+  gates.get(2)!()
+  gates.get(1)!()
+  t.same(await Promise.all([one, two]), [2, 4])
+  t.match(await bad, { message: 'no negatives' })
+  t.equal(system.metrics().find((m) => m.name === ref.name)?.failures, 0, 'the actor did not crash')
+})
