@@ -2,6 +2,7 @@
 export type WalErrorCode =
   | 'WAL_CLOSED'
   | 'WAL_FAILED'
+  | 'WAL_LOCKED'
   | 'WAL_INVALID_ARGUMENT'
   | 'WAL_NOT_CONTIGUOUS'
   | 'WAL_WRITE_TOO_LARGE'

@@ -4,6 +4,7 @@
 // write's promise resolves with the index through which its shard is durable.
 import { mkdir, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
+import { lockDirectory, type DirLock } from './dir-lock.js'
 import { EntryCache } from './entry-cache.js'
 import { WalError } from './errors.js'
 import { fdatasync, fsyncDirectory, openFile, readFullyAt, writeAllAt } from './fs-io.js'
@@ -71,8 +72,18 @@ export class Wal {
   private recordsWritten = 0
   private bytesWritten = 0
 
-  private constructor(options: ResolvedWalOptions, index: LogIndex, segments: Segment[], active: Segment, recovery: WalRecovery) {
+  private readonly lock: DirLock
+
+  private constructor(
+    options: ResolvedWalOptions,
+    lock: DirLock,
+    index: LogIndex,
+    segments: Segment[],
+    active: Segment,
+    recovery: WalRecovery,
+  ) {
     this.options = options
+    this.lock = lock
     this.index = index
     this.segments = segments
     this.active = active
@@ -83,18 +94,27 @@ export class Wal {
   static async open(walOptions: WalOptions): Promise<Wal> {
     const options = resolveWalOptions(walOptions)
     await mkdir(options.dir, { recursive: true })
-    const index = new LogIndex(new EntryCache(options.cacheBytesMax, options.cacheEntriesMax))
-    const { segments, report } = await recoverSegments(options.dir, options.payloadBytesMax, (record, segment, offset, size) =>
-      index.applyRecovered(record, segment, offset, size),
-    )
-    const recovery: WalRecovery = { ...report, uncoveredGaps: index.finishRecovery() }
-    // Always continue in a fresh segment: the recovered tail stays exactly as verified.
-    const nextSequence = (segments[segments.length - 1]?.sequence ?? 0) + 1
-    const active = await createSegment(options, index, nextSequence)
-    segments.push(active)
-    const wal = new Wal(options, index, segments, active, recovery)
-    await wal.releaseSegments()
-    return wal
+    const lock = await lockDirectory(options.dir)
+    let segments: Segment[] = []
+    try {
+      const index = new LogIndex(new EntryCache(options.cacheBytesMax, options.cacheEntriesMax))
+      const recovered = await recoverSegments(options.dir, options.payloadBytesMax, (record, segment, offset, size) =>
+        index.applyRecovered(record, segment, offset, size),
+      )
+      segments = recovered.segments
+      const recovery: WalRecovery = { ...recovered.report, uncoveredGaps: index.finishRecovery() }
+      // Always continue in a fresh segment: the recovered tail stays exactly as verified.
+      const nextSequence = (segments[segments.length - 1]?.sequence ?? 0) + 1
+      const active = await createSegment(options, index, nextSequence)
+      segments.push(active)
+      const wal = new Wal(options, lock, index, segments, active, recovery)
+      await wal.releaseSegments()
+      return wal
+    } catch (error) {
+      for (const segment of segments) await segment.retire()
+      await lock.release()
+      throw error
+    }
   }
 
   /**
@@ -225,6 +245,7 @@ export class Wal {
     })
     await Promise.allSettled([...this.reads])
     for (const segment of this.segments) await segment.retire()
+    await this.lock.release()
   }
 
   private assertUsable(): void {
