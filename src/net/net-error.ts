@@ -1,0 +1,41 @@
+// Errors of the network layer carry a stable code (callers branch on it) and a
+// human message (people read it). Every error that ends a connection is one of
+// these; the connection reports it once, through its close callback.
+
+export type NetErrorCode =
+  | 'INVALID_CONFIG' // an option is out of range; thrown synchronously at construction
+  | 'INVALID_ADDRESS' // a peer address is not `host:port`
+  | 'FRAME_TOO_LARGE' // a length prefix (or a message to send) is over maxFrameBytes
+  | 'FRAME_MALFORMED' // a frame's payload is not exactly one msgpack value
+  | 'MESSAGE_UNENCODABLE' // msgpack cannot encode the value given to send()
+  | 'HANDSHAKE_TIMEOUT' // the handshake did not finish in handshakeTimeoutMs
+  | 'HANDSHAKE_PROTOCOL' // an unexpected or ill-formed handshake message
+  | 'VERSION_MISMATCH' // the peers speak different protocol versions
+  | 'CLUSTER_MISMATCH' // both peers name a cluster id, and they differ
+  | 'AUTH_MISMATCH' // one side has a cluster secret, the other has none
+  | 'AUTH_FAILED' // the peer's proof of the cluster secret is wrong
+  | 'UNEXPECTED_PEER' // the peer's node id is not the one expected (or not acceptable)
+  | 'PEER_REJECTED' // the remote side refused our handshake (its code is in `remoteCode`)
+  | 'TOO_MANY_HANDSHAKES' // the server is at its limit of unauthenticated connections
+  | 'CONNECT_FAILED' // the TCP connection could not be established
+  | 'CONNECTION_LOST' // the socket closed or failed
+  | 'IDLE_TIMEOUT' // nothing arrived from the peer within idleTimeoutMs
+  | 'REPLACED' // a newer connection from the same peer took this one's place
+  | 'CLOSED' // closed locally
+
+export class NetError extends Error {
+  readonly code: NetErrorCode
+  /** For PEER_REJECTED: the code the remote side gave for refusing us. */
+  readonly remoteCode: string | undefined
+
+  constructor(code: NetErrorCode, message: string, options?: { cause?: unknown; remoteCode?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+    this.name = 'NetError'
+    this.code = code
+    this.remoteCode = options?.remoteCode
+  }
+}
+
+export function isNetError(error: unknown, code?: NetErrorCode): error is NetError {
+  return error instanceof NetError && (code === undefined || error.code === code)
+}
