@@ -85,6 +85,11 @@ export class SafetyChecker {
   readonly #votes = new Map<string, NodeId>()
   readonly #durable = new Map<NodeId, HardState>()
 
+  /** How many terms had a leader so far. */
+  get leaderTerms(): number {
+    return this.#leaderOfTerm.size
+  }
+
   get committedIndex(): number {
     return this.#committedIndex
   }

@@ -13,6 +13,8 @@ const usage = `usage: npm run sim -- [options]
   --workload-ms MS    virtual time with faults (default ${defaultSimulationOptions.workloadMs})
   --quiet-ms MS       virtual time after faults stop (default ${defaultSimulationOptions.quietMs})
   --read-only MODE    safe | lease-based (default: drawn per seed)
+  --drift R           clock drift: each node ticks at tickMs * (1 ± up to R);
+                      fixes the fault rates too (no per-seed draw)
   --no-vary           the same fault rates and read mode for every seed
                       (default: each seed draws loss, duplication, disk speed,
                       fault frequency, clock drift and read mode)
@@ -109,6 +111,13 @@ export function parseSimArgs(argv: readonly string[]): SimCliOptions {
         else throw new UsageError('--break is stale-reads, forget-vote or send-before-persist')
         break
       }
+      case '--drift': {
+        const ratio = Number(value())
+        if (!(ratio >= 0 && ratio < 1)) throw new UsageError('--drift is a ratio in [0, 1)')
+        sim.tickDriftRatio = ratio
+        sim.vary = { ...sim.vary, faults: false }
+        break
+      }
       case '--no-vary':
         sim.vary = { faults: false, readOnly: false }
         break
@@ -157,7 +166,18 @@ export async function main(argv: readonly string[]): Promise<number> {
   const { firstSeed, runs } = options
   const startedMs = performance.now()
   const progressEvery = Math.max(1, Math.ceil(runs / 10))
-  const totals = { operations: 0, completed: 0, unknown: 0, events: 0, crashes: 0, partitions: 0, confChanges: 0, transfers: 0 }
+  const totals = {
+    operations: 0,
+    completed: 0,
+    unknown: 0,
+    events: 0,
+    crashes: 0,
+    partitions: 0,
+    confChanges: 0,
+    transfers: 0,
+    leaderTerms: 0,
+    snapshotChunks: 0,
+  }
   const failed: number[] = []
   for (let seed = firstSeed; seed < firstSeed + runs; seed++) {
     const result = runSimulation({ ...options.simulation, seed })
@@ -170,6 +190,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     totals.partitions += s.partitions
     totals.confChanges += s.confChanges
     totals.transfers += s.transfers
+    totals.leaderTerms += s.leaderTerms
+    totals.snapshotChunks += s.snapshotChunksSent
     if (!result.ok) {
       failed.push(seed)
       process.stdout.write(`${formatFailure(result)}\n`)
@@ -184,7 +206,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(
         `seed=${seed} ${result.ok ? 'ok' : 'FAIL'} hash=${result.traceHash} events=${s.events} ops=${s.operations} ` +
           `completed=${s.completed} unknown=${s.unknown} committed=${s.committedIndex} crashes=${s.crashes} ` +
-          `partitions=${s.partitions} confChanges=${s.confChanges} transfers=${s.transfers}\n`,
+          `partitions=${s.partitions} confChanges=${s.confChanges} transfers=${s.transfers} leaderTerms=${s.leaderTerms} ` +
+          `snapshotChunks=${s.snapshotChunksSent}\n`,
       )
     }
   }
@@ -193,7 +216,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   process.stdout.write(
     `${failed.length === 0 ? 'ok' : 'FAILED'} seeds=${range} failed=${failed.length}${failed.length > 0 ? ` [${failed.slice(0, 20).join(',')}]` : ''} ` +
       `ops=${totals.operations} completed=${totals.completed} unknown=${totals.unknown} events=${totals.events} ` +
-      `crashes=${totals.crashes} partitions=${totals.partitions} confChanges=${totals.confChanges} transfers=${totals.transfers} time=${seconds}s\n`,
+      `crashes=${totals.crashes} partitions=${totals.partitions} confChanges=${totals.confChanges} transfers=${totals.transfers} ` +
+      `leaderTerms=${totals.leaderTerms} snapshotChunks=${totals.snapshotChunks} time=${seconds}s\n`,
   )
   return failed.length === 0 ? 0 : 1
 }

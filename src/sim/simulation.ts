@@ -135,6 +135,10 @@ export interface SimulationStats {
   confChanges: number
   transfers: number
   messagesSent: number
+  /** InstallSnapshot chunks sent (followers that fell behind a compaction). */
+  snapshotChunksSent: number
+  /** Terms that had a leader. */
+  leaderTerms: number
   messagesDropped: number
   linearizabilityStates: number
 }
@@ -338,6 +342,8 @@ class Simulation {
       committedIndex: this.#checker.committedIndex,
       ...this.#stats,
       messagesSent: this.#network.stats.sent,
+      snapshotChunksSent: this.#snapshotChunksSent,
+      leaderTerms: this.#checker.leaderTerms,
       messagesDropped: this.#network.stats.dropped + this.#network.stats.blocked,
       linearizabilityStates: this.#linearizabilityStates,
     }
@@ -397,7 +403,10 @@ class Simulation {
 
   // ------------------------------------------------------------ network
 
+  #snapshotChunksSent = 0
+
   #send(from: number, to: number, envelope: SimEnvelope): void {
+    if (envelope.kind === 'raft' && envelope.message.type === 'snap') this.#snapshotChunksSent++
     const delays = this.#network.transmit(from, to)
     if (delays.length === 0) return
     const label = `${endpointName(from)}>${endpointName(to)} ${describeEnvelope(envelope)}`
