@@ -59,8 +59,16 @@ async function measureWal(
   appenders: number,
   recordBytes: number,
   sync: 'always' | 'none',
-): Promise<{ measurement: Measurement; recordsPerBatch: number }> {
-  const wal = await Wal.open({ dir: join(dir, 'wal'), sync })
+): Promise<{ measurement: Measurement; recordsPerBatch: number; fdatasync: Measurement }> {
+  const syncHistogram = createLatencyHistogram()
+  let measuring = false
+  const wal = await Wal.open({
+    dir: join(dir, 'wal'),
+    sync,
+    onBatch: (report) => {
+      if (measuring) syncHistogram.recordValue(Math.max(1, Math.round(report.syncMs * 1000)))
+    },
+  })
   const histogram = createLatencyHistogram()
   const payload = Buffer.alloc(recordBytes, 7)
   let records = 0
@@ -69,6 +77,7 @@ async function measureWal(
   let batchesAtStart = 0
   let recordsAtStart = 0
   const warmupTimer = setTimeout(() => {
+    measuring = true
     batchesAtStart = wal.stats().batches
     recordsAtStart = wal.stats().recordsWritten
   }, WARMUP_MS)
@@ -88,12 +97,14 @@ async function measureWal(
   } finally {
     clearTimeout(warmupTimer)
   }
+  measuring = false
   const stats = wal.stats()
   await wal.close()
   const recordsPerBatch = (stats.recordsWritten - recordsAtStart) / Math.max(1, stats.batches - batchesAtStart)
   return {
     measurement: { name: `wal group commit (${appenders} shards, sync ${sync})`, opsPerSec: records / seconds, ...summarize(histogram) },
     recordsPerBatch,
+    fdatasync: { name: '  of which: fdatasync per batch', opsPerSec: stats.batches / (seconds + WARMUP_MS / 1000), ...summarize(syncHistogram) },
   }
 }
 
@@ -107,10 +118,10 @@ export const main: BenchMain = async (args) => {
   const dir = await mkdtemp(join(tmpdir(), 'troupe-bench-wal-'))
   try {
     const baseline = await measureBaseline(dir, baselineSeconds, recordBytes)
-    const { measurement, recordsPerBatch } = await measureWal(dir, seconds, appenders, recordBytes, syncOption)
+    const { measurement, recordsPerBatch, fdatasync } = await measureWal(dir, seconds, appenders, recordBytes, syncOption)
     const speedup = measurement.opsPerSec / baseline.opsPerSec
     if (!args.json) {
-      process.stdout.write(`${formatTable([measurement, baseline])}\n`)
+      process.stdout.write(`${formatTable([measurement, fdatasync, baseline])}\n`)
       process.stdout.write(
         `speedup ${speedup.toFixed(1)}x, ${recordsPerBatch.toFixed(1)} records per batch (one writev + one fdatasync), ` +
           `${recordBytes}-byte payloads (${RECORD_HEADER_BYTES + recordBytes} bytes on disk)\n`,
@@ -126,6 +137,7 @@ export const main: BenchMain = async (args) => {
       baseline: { ...baseline, opsPerSec: Math.round(baseline.opsPerSec) },
       speedup: Number(speedup.toFixed(2)),
       recordsPerBatch: Number(recordsPerBatch.toFixed(1)),
+      fdatasyncPerBatch: { p50Ms: fdatasync.p50Ms, p99Ms: fdatasync.p99Ms, p999Ms: fdatasync.p999Ms, maxMs: fdatasync.maxMs },
       appenders,
       recordBytes,
       sync: syncOption,

@@ -11,6 +11,17 @@ export interface ShardPin {
   snapshotIndex: number
 }
 
+/** What one group commit did; for metrics. */
+export interface BatchReport {
+  writes: number
+  records: number
+  bytes: number
+  /** Time in writev (and preallocation, and a roll when one happened). */
+  writeMs: number
+  /** Time in fdatasync (0 with sync `none`). */
+  syncMs: number
+}
+
 export interface WalOptions {
   /** Directory of the segment files (created if missing). */
   dir: string
@@ -44,9 +55,12 @@ export interface WalOptions {
   retainedSegmentsSoftMax?: number
   /** Asks the node to snapshot the shards that pin old segments. Must not throw. */
   onSnapshotRequested?: (pins: ShardPin[]) => void
+  /** Called after each batch is durable, before its writers are told. Must not throw. */
+  onBatch?: (report: BatchReport) => void
 }
 
-export type ResolvedWalOptions = Required<Omit<WalOptions, 'onSnapshotRequested'>> & Pick<WalOptions, 'onSnapshotRequested'>
+export type ResolvedWalOptions = Required<Omit<WalOptions, 'onSnapshotRequested' | 'onBatch'>> &
+  Pick<WalOptions, 'onSnapshotRequested' | 'onBatch'>
 
 export const WAL_DEFAULTS = {
   sync: 'always',

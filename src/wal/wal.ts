@@ -343,17 +343,21 @@ export class Wal {
       bytes += w.encoded.buffer.byteLength
       records += w.encoded.recordCount
     }
+    const writeStart = performance.now()
     if (this.active.sizeBytes > SEGMENT_HEADER_BYTES && this.active.sizeBytes + bytes > this.options.segmentBytesMax) {
       await this.roll()
     }
     const segment = this.active
     const base = segment.sizeBytes
     if (base + bytes > segment.allocatedBytes) await preallocate(segment, base + bytes, this.options)
+    let syncStart = performance.now()
     if (bytes > 0) {
       await writeAllAt(segment.fd, buffers, base)
       segment.sizeBytes += bytes
+      syncStart = performance.now()
       if (this.options.sync === 'always') await fdatasync(segment.fd)
     }
+    const syncEnd = performance.now()
     this.batches++
     this.recordsWritten += records
     this.bytesWritten += bytes
@@ -365,6 +369,9 @@ export class Wal {
       releases ||= w.encoded.snapshot !== undefined
     }
     this.inFlight = []
+    if (this.options.onBatch !== undefined) {
+      this.options.onBatch({ writes: batch.length, records, bytes, writeMs: syncStart - writeStart, syncMs: syncEnd - syncStart })
+    }
     for (const w of batch) w.resolve({ shard: w.encoded.shard, durableIndex: w.encoded.after.lastIndex })
     if (releases) await this.releaseSegments()
   }
