@@ -15,10 +15,10 @@ function describeFailure(result: SimulationResult): string {
   return `seed ${result.seed}: ${result.failure?.code} ${result.failure?.message}\n${result.trace.slice(-40).join('\n')}`
 }
 
-t.test('200 seeds of a 3-node cluster under faults keep every invariant and linearizability', async (t) => {
+t.test('300 seeds of a 3-node cluster under faults keep every invariant and linearizability', async (t) => {
   const totals = { completed: 0, unknown: 0, crashes: 0, partitions: 0, confChanges: 0, transfers: 0, committed: 0 }
   const failures: string[] = []
-  for (let seed = 1; seed <= 200; seed++) {
+  for (let seed = 1; seed <= 300; seed++) {
     const result = runSimulation({ ...base, seed })
     if (!result.ok) failures.push(describeFailure(result))
     totals.completed += result.stats.completed
@@ -31,11 +31,11 @@ t.test('200 seeds of a 3-node cluster under faults keep every invariant and line
   }
   t.same(failures, [], 'no seed fails')
   // The runs did real work under real faults, or passing would mean little.
-  t.ok(totals.completed > 200 * 100, `${totals.completed} operations completed`)
+  t.ok(totals.completed > 300 * 100, `${totals.completed} operations completed`)
   t.ok(totals.unknown > 0, `${totals.unknown} operations with unknown outcome`)
-  t.ok(totals.committed > 200 * 80, `${totals.committed} entries committed`)
+  t.ok(totals.committed > 300 * 80, `${totals.committed} entries committed`)
   for (const kind of ['crashes', 'partitions', 'confChanges', 'transfers'] as const) {
-    t.ok(totals[kind] > 200, `${totals[kind]} ${kind}`)
+    t.ok(totals[kind] > 300, `${totals[kind]} ${kind}`)
   }
 })
 
