@@ -32,6 +32,13 @@ export class Inflights {
     }
   }
 
+  /** Frees the oldest message, lost or not: lets one more append probe the follower. */
+  freeFirstOne(): void {
+    if (this.count === 0) return
+    this.start = (this.start + 1) % this.capacity
+    this.count--
+  }
+
   reset(): void {
     this.start = 0
     this.count = 0

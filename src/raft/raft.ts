@@ -712,7 +712,8 @@ export class Raft {
       return
     }
     const wasPaused = pr.isPaused()
-    if (!pr.maybeUpdate(m.index)) return
+    // A probe answered at the index we already knew also proves where the logs match.
+    if (!pr.maybeUpdate(m.index) && !(pr.state === 'probe' && pr.match === m.index)) return
     if (pr.state === 'probe') {
       pr.becomeReplicate()
     } else if (pr.state === 'snapshot') {
@@ -737,6 +738,9 @@ export class Raft {
   private handleHeartbeatResponse(m: Message, pr: Progress): void {
     pr.recentActive = true
     pr.probeSent = false
+    // If every append in the window was lost, nothing would ever be acknowledged:
+    // free one slot so an append goes out, whose rejection resets the window.
+    if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirstOne()
     if (pr.match < this.log.lastIndex()) this.sendAppend(m.from, pr, true)
     if (m.index > pr.ackedHeartbeatRound) {
       pr.ackedHeartbeatRound = m.index

@@ -99,3 +99,17 @@ t.test('an empty batch is an invalid argument', async (t) => {
   const result = net.get(1).node.proposeBatch([])
   t.equal(result.ok ? 'ok' : result.code, 'INVALID_ARGUMENT')
 })
+
+t.test('flow control: a window of lost appends does not stall replication', async (t) => {
+  const net = new Network([1, 2, 3], { maxInflightMsgs: 2 })
+  net.elect(1)
+  net.dropType('app')
+  for (let i = 0; i < 6; i++) {
+    net.get(1).node.propose(bytes(`lost-${i}`))
+    net.stabilize()
+  }
+  t.equal(net.get(1).node.status().progress.get(2)?.inflightMsgs, 2, 'the window is full of lost appends')
+  net.allowType('app')
+  net.tickAll(3)
+  t.equal(net.get(2).applied.length, 6, 'heartbeats reopen the window and the follower catches up')
+})
