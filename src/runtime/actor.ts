@@ -77,7 +77,7 @@ export class Deferred<T> {
  * bounded by the child's shutdown timeout).
  */
 export interface Behavior<M, R = void> {
-  receive(message: M, ctx: ActorContext<M, R>): R | Promise<R> | Deferred<R> | Promise<Deferred<R>>
+  receive(message: M, ctx: ActorContext<M, R>): R | Deferred<R> | Promise<R | Deferred<R>>
   started?(ctx: ActorContext<M, R>): void | Promise<void>
   restarting?(previousError: Error | undefined, ctx: ActorContext<M, R>): void | Promise<void>
   stopping?(reason: ExitReason, ctx: ActorContext<M, R>): void | Promise<void>

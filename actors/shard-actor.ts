@@ -1,0 +1,132 @@
+// The ShardActor: one replica of one shard, hosted on a ShardHost worker
+// thread. It owns a ShardReplica (Raft core + machine + Ready loop), ticks it
+// on a timer, and talks to the WalWriter, the peer router and the gateway
+// through the runtime's rings.
+import type { Message } from '../src/raft/index.js'
+import type { QueueReceiveCommand, ShardCommand } from '../src/machines/index.js'
+import { refTo, type ActorAddress, type ActorFactory } from '../src/runtime/index.js'
+import { SnapshotStore, type DurableAck, type LogEntry, type ShardState } from '../src/wal/index.js'
+import type { WalWriterMsg, WalWriterReply } from './wal-writer.js'
+import { ShardReplica, shardReplicaDefaults, type ShardReplicaOptions, type ShardReply, type ShardStatus } from './shard-replica.js'
+
+export type ShardMsg =
+  | { type: 'tick' }
+  | { type: 'raft'; messages: Message[] }
+  | { type: 'propose'; command: ShardCommand }
+  | { type: 'receive'; command: QueueReceiveCommand; waitMs: number }
+  | { type: 'get'; key: string; stale: boolean }
+  | { type: 'queue-stats'; queue: string }
+  | { type: 'queue-config'; queue: string }
+  | { type: 'queue-names' }
+  | { type: 'status' }
+  | { type: 'transfer'; to: number }
+
+export type ShardAnswer = ShardReply<unknown> | ShardStatus
+
+/** What the gateway hears from a shard actor (told, not asked). */
+export type GatewayNotice = { type: 'dead-letter'; shard: number; effect: unknown }
+
+/** What the peer router hears from a shard actor. */
+export type RouterNotice = { type: 'raft-out'; shard: number; messages: Message[] }
+
+export interface ShardActorArgs {
+  shard: number
+  nodeId: number
+  voters: number[]
+  snapshotDir: string
+  wal: ActorAddress
+  gateway: ActorAddress
+  router?: ActorAddress
+  tickMs: number
+  seed: number
+  replica?: Partial<Omit<ShardReplicaOptions, 'shard' | 'nodeId' | 'voters' | 'seed'>>
+}
+
+// One snapshot store (and its piscina pool) per thread, shared by the shards on it.
+const stores = new Map<string, SnapshotStore>()
+function storeFor(dir: string): SnapshotStore {
+  let store = stores.get(dir)
+  if (!store) {
+    store = new SnapshotStore({ dir })
+    stores.set(dir, store)
+  }
+  return store
+}
+
+export function shardActor(args: ShardActorArgs): ActorFactory<ShardMsg, ShardAnswer> {
+  return (ctx) => {
+    const wal = refTo<WalWriterMsg, WalWriterReply>(args.wal, 'wal-writer')
+    const gateway = refTo<GatewayNotice, void>(args.gateway, 'gateway')
+    const router = args.router ? refTo<RouterNotice, void>(args.router, 'peer-router') : undefined
+    const store = storeFor(args.snapshotDir)
+    let failure: Error | undefined
+    let timer: NodeJS.Timeout | undefined
+    const log = ctx.log.child({ shard: args.shard })
+    const replica = new ShardReplica(
+      { ...shardReplicaDefaults, ...args.replica, shard: args.shard, nodeId: args.nodeId, voters: args.voters, seed: args.seed },
+      {
+        wal: {
+          append: (write) => wal.ask({ type: 'append', write }, { timeoutMs: 60_000 }) as Promise<DurableAck>,
+          state: (shard) => wal.ask({ type: 'state', shard }, { timeoutMs: 60_000 }) as Promise<ShardState>,
+          read: (shard, fromIndex, toIndexExclusive) =>
+            wal.ask({ type: 'read', shard, fromIndex, toIndexExclusive }, { timeoutMs: 60_000 }) as Promise<LogEntry[]>,
+        },
+        snapshots: {
+          save: (meta, payload) => store.save(meta, payload),
+          load: (shard) => store.load(shard),
+        },
+        send: (messages) => {
+          if (router && !router.tell({ type: 'raft-out', shard: args.shard, messages })) {
+            // Raft tolerates lost messages; a flooded router drops rather than blocks.
+            log.debug({ dropped: messages.length }, 'peer router busy: dropped raft messages')
+          }
+        },
+        deadLetter: (effect) => void gateway.send({ type: 'dead-letter', shard: args.shard, effect }).catch(() => undefined),
+        fail: (error) => {
+          failure = error
+          // Crash through the mailbox, so the supervisor sees it.
+          ctx.self.tell({ type: 'status' })
+        },
+        log,
+        nowMs: () => Date.now(),
+      },
+    )
+    return {
+      async started() {
+        await replica.recover()
+        timer = setInterval(() => ctx.self.tell({ type: 'tick' }), args.tickMs)
+      },
+      receive(msg) {
+        if (failure) throw failure
+        switch (msg.type) {
+          case 'tick':
+            replica.tick()
+            return { ok: true, value: null }
+          case 'raft':
+            replica.step(msg.messages)
+            return { ok: true, value: null }
+          case 'propose':
+            return ctx.later<ShardAnswer>(replica.propose(msg.command))
+          case 'receive':
+            return ctx.later<ShardAnswer>(replica.receive(msg.command, msg.waitMs))
+          case 'get':
+            return ctx.later<ShardAnswer>(replica.read(msg.key, msg.stale))
+          case 'queue-stats':
+            return replica.view((m) => m.queueStats(msg.queue) ?? null)
+          case 'queue-config':
+            return replica.view((m) => m.queueConfig(msg.queue) ?? null)
+          case 'queue-names':
+            return replica.view((m) => m.queueNames())
+          case 'status':
+            return replica.status()
+          case 'transfer':
+            return replica.transferLeadership(msg.to)
+        }
+      },
+      stopping() {
+        if (timer) clearInterval(timer)
+        replica.close()
+      },
+    }
+  }
+}

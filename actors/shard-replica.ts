@@ -1,0 +1,670 @@
+// One replica of one shard: a Raft core, its in-memory log, the shard's state
+// machine, and the loop that handles each Ready in the order its contract
+// demands (persist, then send, then apply, then advance). The ShardActor wraps
+// it; keeping the logic in a plain class lets tests drive it with fake ports.
+//
+// Persistence is asynchronous (the WAL writer runs on its own thread and
+// fsyncs for all shards at once). While one Ready is being persisted, new
+// proposals and messages keep going into the core; the next Ready carries all
+// of them, so one fsync commits whatever arrived meanwhile.
+import { Packr, Unpackr } from 'msgpackr'
+import type { Logger } from 'pino'
+import {
+  MemoryStorage,
+  RawNode,
+  createRng,
+  decodeConfChange,
+  type ConfState,
+  type Entry,
+  type Message,
+  type RaftRole,
+  type Ready,
+  type Snapshot,
+} from '../src/raft/index.js'
+import {
+  ShardMachine,
+  type ApplyResult,
+  type DeadLetterEffect,
+  type KvEntryView,
+  type QueueReceiveCommand,
+  type ShardCommand,
+  type ShardEffect,
+} from '../src/machines/index.js'
+import type { DurableAck, LogEntry, ShardState, ShardWrite } from '../src/wal/index.js'
+
+/** What a replica needs from the node around it. */
+export interface ShardPorts {
+  wal: {
+    append(write: ShardWrite): Promise<DurableAck>
+    state(shard: number): Promise<ShardState>
+    read(shard: number, fromIndex: number, toIndexExclusive: number): Promise<LogEntry[]>
+  }
+  snapshots: {
+    save(meta: { shard: number; index: number; term: number }, payload: Uint8Array): Promise<unknown>
+    load(shard: number): Promise<{ index: number; term: number; payload: Uint8Array } | undefined>
+  }
+  /** Raft messages for other nodes (empty on a single node). */
+  send(messages: Message[]): void
+  /** Dead-letter moves and other cross-shard work the leader performs. */
+  deadLetter(effect: DeadLetterEffect): void
+  /** The replica can no longer go on (its WAL failed): crash it. */
+  fail(error: Error): void
+  log: Logger
+  /** Wall clock for the leader's stamps; injectable for tests. */
+  nowMs(): number
+}
+
+export interface ShardReplicaOptions {
+  shard: number
+  nodeId: number
+  /** Initial members (static membership). */
+  voters: number[]
+  electionTicks: number
+  heartbeatTicks: number
+  /** Take a snapshot after this many applied entries. */
+  snapshotEveryEntries: number
+  /** Entries kept in memory behind a snapshot for followers that lag a little. */
+  entriesKeptAfterSnapshot: number
+  readOnly: 'safe' | 'lease-based'
+  /** Seed of the election-timeout randomness. */
+  seed: number
+  /** Long-poll receives parked per shard; beyond it they answer empty at once. */
+  parkedReceivesMax: number
+  /** Linearizable reads waiting per shard; beyond it UNAVAILABLE. */
+  pendingReadsMax: number
+}
+
+export const shardReplicaDefaults = {
+  electionTicks: 10,
+  heartbeatTicks: 1,
+  snapshotEveryEntries: 20_000,
+  entriesKeptAfterSnapshot: 1_000,
+  readOnly: 'safe' as const,
+  parkedReceivesMax: 10_000,
+  pendingReadsMax: 100_000,
+}
+
+export type ShardErrorCode =
+  | 'NOT_LEADER'
+  | 'UNAVAILABLE' // known not applied: safe to retry
+  | 'TIMEOUT' // outcome unknown
+  | 'QUEUE_NOT_FOUND'
+  | 'RECEIPT_NOT_FOUND'
+  | 'KEY_NOT_FOUND'
+  | 'CONFLICT'
+  | 'QUEUE_FULL'
+  | 'INVALID_ARGUMENT'
+
+export interface ShardError {
+  code: ShardErrorCode
+  message: string
+  leaderId?: number
+  missing?: string[]
+}
+
+export type ShardReply<T> = { ok: true; value: T } | { ok: false; error: ShardError }
+
+export interface ShardStatus {
+  shard: number
+  nodeId: number
+  role: RaftRole
+  leader: number
+  term: number
+  commitIndex: number
+  appliedIndex: number
+  lastIndex: number
+  members: number[]
+  parkedReceives: number
+  pendingProposals: number
+}
+
+interface Waiter {
+  term: number
+  resolve(result: ApplyResult<unknown>): void
+  reject(error: ShardError): void
+}
+
+interface ParkedReceive {
+  command: QueueReceiveCommand
+  deadlineMs: number
+  timer: NodeJS.Timeout
+  resolve(reply: ShardReply<unknown>): void
+}
+
+interface ReadBatch {
+  id: number
+  /** Known once the ReadIndex answer arrived. */
+  index: number | undefined
+  reads: { key: string; resolve(reply: ShardReply<KvEntryView | null>): void }[]
+}
+
+// Entries carry [leader's clock, command]; plain msgpack, no shared
+// structures, so any replica and any later version decodes them.
+const entryPackr = new Packr({ useRecords: false })
+const entryUnpackr = new Unpackr({ useRecords: false })
+const snapshotPackr = new Packr({ useRecords: false })
+
+const NORMAL_KIND = 0
+const CONF_KIND = 1
+
+function notLeader(shard: number, leaderId: number): ShardError {
+  return leaderId > 0
+    ? { code: 'NOT_LEADER', message: `node does not lead shard ${shard}; node ${leaderId} does`, leaderId }
+    : { code: 'UNAVAILABLE', message: `shard ${shard} has no leader right now` }
+}
+
+export class ShardReplica {
+  readonly shard: number
+  private readonly options: ShardReplicaOptions
+  private readonly ports: ShardPorts
+  private readonly log: Logger
+  private storage!: MemoryStorage
+  private raw!: RawNode
+  private machine!: ShardMachine
+  private confState!: ConfState
+  private role: RaftRole = 'follower'
+  private leader = 0
+  private term = 0
+  private persisting = false
+  private closed = false
+  /** Last index in the WAL for this shard (to know when a write truncates). */
+  private walLastIndex = 0
+  private appliedSinceSnapshot = 0
+  private snapshotting = false
+  /** The leader's clock never goes backwards, even if the wall clock does. */
+  private lastStampMs = 0
+  private readonly waiters = new Map<number, Waiter>()
+  private readonly parked = new Map<string, ParkedReceive[]>()
+  private parkedCount = 0
+  private readBatches: ReadBatch[] = []
+  private nextReadBatchId = 1
+  private queuedReads: ReadBatch['reads'] = []
+  private pendingReadCount = 0
+  private tickProposed = false
+
+  constructor(options: ShardReplicaOptions, ports: ShardPorts) {
+    this.shard = options.shard
+    this.options = options
+    this.ports = ports
+    this.log = ports.log
+  }
+
+  /** Rebuilds the replica from its newest snapshot and the WAL, then starts the Raft core. */
+  async recover(): Promise<void> {
+    const { shard } = this
+    const walState = await this.ports.wal.state(shard)
+    const loaded = await this.ports.snapshots.load(shard)
+    let storage: MemoryStorage
+    let applied: number
+    if (loaded) {
+      this.machine = decodeMachine(shard, loaded.payload)
+      storage = new MemoryStorage()
+      const confState = decodeConfState(loaded.payload) ?? { voters: [...this.options.voters], learners: [] }
+      storage.applySnapshot({ metadata: { index: loaded.index, term: loaded.term, confState }, data: loaded.payload })
+      applied = loaded.index
+    } else {
+      storage = MemoryStorage.bootstrap({ voters: [...this.options.voters], learners: [] })
+      this.machine = new ShardMachine(shard)
+      applied = storage.snapshot().metadata.index
+    }
+    if (walState.snapshotIndex > applied) {
+      throw new Error(
+        `shard ${shard}: the WAL was compacted through ${walState.snapshotIndex} but the newest readable snapshot ends at ${applied}`,
+      )
+    }
+    const from = Math.max(applied + 1, walState.firstIndex)
+    for (let next = from; next <= walState.lastIndex; ) {
+      const entries = await this.ports.wal.read(shard, next, walState.lastIndex + 1)
+      if (entries.length === 0) throw new Error(`shard ${shard}: WAL read returned nothing at ${next}`)
+      storage.append(entries.map(toRaftEntry))
+      next = entries[entries.length - 1]!.index + 1
+    }
+    this.walLastIndex = Math.max(walState.lastIndex, walState.snapshotIndex)
+    if (walState.hardState) {
+      const commit = Math.min(walState.hardState.commit, storage.lastIndex())
+      storage.setHardState({ ...walState.hardState, commit: Math.max(commit, storage.initialState().hardState.commit) })
+    }
+    this.storage = storage
+    this.confState = storage.initialState().confState
+    this.term = storage.initialState().hardState.term
+    this.raw = new RawNode({
+      id: this.options.nodeId,
+      storage,
+      rng: createRng(this.options.seed),
+      electionTicks: this.options.electionTicks,
+      heartbeatTicks: this.options.heartbeatTicks,
+      applied,
+      preVote: true,
+      checkQuorum: true,
+      readOnly: this.options.readOnly,
+    })
+    this.log.info(
+      { snapshotIndex: applied, lastIndex: storage.lastIndex(), term: this.term, commit: storage.initialState().hardState.commit },
+      'shard recovered',
+    )
+    if (this.confState.voters.length === 1 && this.confState.voters[0] === this.options.nodeId) this.raw.campaign()
+    this.pump()
+  }
+
+  // ---------------------------------------------------------------- inputs
+
+  tick(): void {
+    if (this.closed) return
+    this.raw.tick()
+    this.maybeProposeTick()
+    this.pump()
+  }
+
+  step(messages: Message[]): void {
+    if (this.closed) return
+    for (const message of messages) this.raw.step(message)
+    this.pump()
+  }
+
+  /** Proposes a command; resolves once it is applied (or known not to be). */
+  propose(command: ShardCommand): Promise<ShardReply<unknown>> {
+    if (this.closed) return Promise.resolve({ ok: false, error: { code: 'UNAVAILABLE', message: 'the shard is stopping' } })
+    const data = entryPackr.pack([this.stamp(), command])
+    const result = this.raw.propose(data)
+    if (!result.ok) {
+      const error: ShardError =
+        result.code === 'NOT_LEADER'
+          ? notLeader(this.shard, result.leaderId ?? 0)
+          : { code: 'UNAVAILABLE', message: `shard ${this.shard}: ${result.message}` }
+      return Promise.resolve({ ok: false, error })
+    }
+    const promise = new Promise<ShardReply<unknown>>((resolve) => {
+      this.waiters.set(result.lastIndex, {
+        term: result.term,
+        resolve: (applied) => resolve(applied.ok ? applied : { ok: false, error: applied.error as ShardError }),
+        reject: (error) => resolve({ ok: false, error }),
+      })
+    })
+    this.pump()
+    return promise
+  }
+
+  /** A receive that waits up to `waitMs` for messages when the queue is empty. */
+  async receive(command: QueueReceiveCommand, waitMs: number): Promise<ShardReply<unknown>> {
+    const first = await this.propose(command)
+    if (!first.ok || waitMs <= 0 || (first.value as { messages: unknown[] }).messages.length > 0) return first
+    if (this.parkedCount >= this.options.parkedReceivesMax) return first
+    return new Promise((resolve) => {
+      const parked: ParkedReceive = {
+        command,
+        deadlineMs: Date.now() + waitMs,
+        timer: setTimeout(() => {
+          this.unpark(parked)
+          resolve(first)
+        }, waitMs),
+        resolve,
+      }
+      const list = this.parked.get(command.queue) ?? []
+      list.push(parked)
+      this.parked.set(command.queue, list)
+      this.parkedCount++
+    })
+  }
+
+  /** A linearizable read (ReadIndex), or a local one when `stale`. */
+  read(key: string, stale: boolean): Promise<ShardReply<KvEntryView | null>> {
+    if (stale) return Promise.resolve({ ok: true, value: this.machine.kvGet(key, Date.now()) ?? null })
+    if (this.role !== 'leader') return Promise.resolve({ ok: false, error: notLeader(this.shard, this.leader) })
+    if (this.pendingReadCount >= this.options.pendingReadsMax) {
+      return Promise.resolve({ ok: false, error: { code: 'UNAVAILABLE', message: `shard ${this.shard}: too many reads waiting` } })
+    }
+    this.pendingReadCount++
+    return new Promise((resolve) => {
+      this.queuedReads.push({ key, resolve })
+      this.startReadBatch()
+    })
+  }
+
+  /** Leader-only local views (queue stats, config, names): fresh but not linearizable. */
+  view<T>(look: (machine: ShardMachine) => T): ShardReply<T> {
+    if (this.role !== 'leader') return { ok: false, error: notLeader(this.shard, this.leader) }
+    return { ok: true, value: look(this.machine) }
+  }
+
+  transferLeadership(to: number): ShardReply<null> {
+    const result = this.raw.transferLeadership(to)
+    this.pump()
+    return result.ok ? { ok: true, value: null } : { ok: false, error: { code: 'UNAVAILABLE', message: result.message } }
+  }
+
+  status(): ShardStatus {
+    const status = this.raw.status()
+    return {
+      shard: this.shard,
+      nodeId: this.options.nodeId,
+      role: status.role,
+      leader: status.lead,
+      term: status.term,
+      commitIndex: status.commit,
+      appliedIndex: status.applied,
+      lastIndex: status.lastIndex,
+      members: [...status.confState.voters],
+      parkedReceives: this.parkedCount,
+      pendingProposals: this.waiters.size,
+    }
+  }
+
+  get isLeader(): boolean {
+    return this.role === 'leader'
+  }
+
+  /** Fails everything waiting; the replica takes no more work. */
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    this.failWaiters({ code: 'TIMEOUT', message: `shard ${this.shard} stopped: the outcome is unknown` })
+    this.failReads({ code: 'UNAVAILABLE', message: `shard ${this.shard} stopped` })
+    for (const list of this.parked.values()) for (const parked of list) clearTimeout(parked.timer)
+    for (const list of this.parked.values()) for (const parked of list) parked.resolve({ ok: true, value: { messages: [] } })
+    this.parked.clear()
+    this.parkedCount = 0
+  }
+
+  // ---------------------------------------------------------------- the Ready loop
+
+  private pump(): void {
+    for (let round = 0; round < 1000; round++) {
+      if (this.closed || this.persisting || !this.raw.hasReady()) return
+      const ready = this.raw.ready()
+      this.observeSoftState(ready)
+      const needsDisk = ready.snapshot !== undefined || ready.entries.length > 0 || (ready.hardState !== undefined && ready.mustSync)
+      if (!needsDisk) {
+        this.finish(ready)
+        continue
+      }
+      this.persisting = true
+      this.persist(ready).then(
+        () => {
+          this.persisting = false
+          if (this.closed) return
+          this.finish(ready)
+          this.pump()
+        },
+        (error: unknown) => {
+          this.persisting = false
+          this.ports.fail(error instanceof Error ? error : new Error(String(error)))
+        },
+      )
+      return
+    }
+  }
+
+  private async persist(ready: Ready): Promise<void> {
+    const write: ShardWrite = { shard: this.shard }
+    if (ready.snapshot) {
+      // A snapshot sent by the leader: its file first, then the WAL mark.
+      const { index, term } = ready.snapshot.metadata
+      await this.ports.snapshots.save({ shard: this.shard, index, term }, ready.snapshot.data)
+      write.snapshot = { index, term }
+      this.walLastIndex = Math.max(this.walLastIndex, index)
+    }
+    if (ready.entries.length > 0) {
+      const first = ready.entries[0]!.index
+      if (first <= this.walLastIndex) write.truncateFrom = first
+      write.entries = ready.entries.map(toLogEntry)
+      this.walLastIndex = ready.entries[ready.entries.length - 1]!.index
+    }
+    if (ready.hardState) write.hardState = ready.hardState
+    await this.ports.wal.append(write)
+    if (ready.snapshot) this.storage.applySnapshot(ready.snapshot)
+    this.storage.append(ready.entries)
+    if (ready.hardState) this.storage.setHardState(ready.hardState)
+  }
+
+  private finish(ready: Ready): void {
+    if (ready.hardState && !ready.mustSync) {
+      // Only the commit index moved: losing it in a crash is harmless, so it
+      // goes to the WAL without waiting (recovery merely re-commits).
+      this.storage.setHardState(ready.hardState)
+      this.ports.wal.append({ shard: this.shard, hardState: ready.hardState }).catch((error: unknown) => {
+        this.ports.fail(error instanceof Error ? error : new Error(String(error)))
+      })
+    }
+    if (ready.messages.length > 0) this.ports.send(ready.messages)
+    if (ready.snapshot) this.restoreSnapshot(ready.snapshot)
+    for (const entry of ready.committedEntries) this.apply(entry)
+    for (const state of ready.readStates) {
+      const id = readBatchId(state.requestCtx)
+      const batch = this.readBatches.find((b) => b.id === id)
+      if (batch) batch.index = state.index
+    }
+    this.serveReads()
+    this.raw.advance()
+    this.maybeSnapshot()
+  }
+
+  private observeSoftState(ready: Ready): void {
+    if (ready.hardState) this.term = ready.hardState.term
+    if (!ready.softState) return
+    const wasLeader = this.role === 'leader'
+    this.role = ready.softState.role
+    this.leader = ready.softState.lead
+    if (wasLeader && this.role !== 'leader') {
+      this.log.info({ term: this.term, leader: this.leader }, 'lost leadership')
+      // Proposals in flight may still commit under the next leader.
+      this.failWaiters({ code: 'TIMEOUT', message: `shard ${this.shard} lost leadership: the outcome is unknown` })
+      this.failReads(notLeader(this.shard, this.leader))
+    }
+    if (!wasLeader && this.role === 'leader') {
+      this.log.info({ term: this.term }, 'became leader')
+      // Dead-letter moves a previous leader left unfinished.
+      queueMicrotask(() => {
+        if (this.role === 'leader') for (const effect of this.machine.pendingDeadLetters()) this.ports.deadLetter(effect)
+      })
+    }
+  }
+
+  private apply(entry: Entry): void {
+    if (entry.type === 'conf') {
+      this.confState = this.raw.applyConfChange(decodeConfChange(entry.data))
+      this.storage.setConfState(this.confState)
+      this.settleWaiter(entry, { ok: true, value: null })
+    } else if (entry.data.byteLength > 0) {
+      const [nowMs, command] = entryUnpackr.unpack(entry.data) as [number, ShardCommand]
+      const output = this.machine.apply(command, { index: entry.index, nowMs, shard: this.shard })
+      if (command.type === 'tick') this.tickProposed = false
+      this.settleWaiter(entry, output.result)
+      if (this.role === 'leader') this.perform(output.effects)
+    } else {
+      this.settleWaiter(entry, { ok: true, value: null })
+    }
+    this.appliedSinceSnapshot++
+  }
+
+  private settleWaiter(entry: Entry, result: ApplyResult<unknown>): void {
+    const waiter = this.waiters.get(entry.index)
+    if (!waiter) return
+    this.waiters.delete(entry.index)
+    if (waiter.term === entry.term) waiter.resolve(result)
+    else waiter.reject({ code: 'UNAVAILABLE', message: `shard ${this.shard}: the proposal was overwritten by a new leader` })
+  }
+
+  private perform(effects: ShardEffect[]): void {
+    for (const effect of effects) {
+      switch (effect.type) {
+        case 'messages-available':
+          this.wakeParked(effect.queue)
+          break
+        case 'queue-deleted':
+          this.releaseParked(effect.queue, {
+            ok: false,
+            error: { code: 'QUEUE_NOT_FOUND', message: `queue '${effect.queue}' was deleted` },
+          })
+          break
+        case 'dead-letter':
+          this.ports.deadLetter(effect)
+          break
+      }
+    }
+  }
+
+  private restoreSnapshot(snapshot: Snapshot): void {
+    this.machine = decodeMachine(this.shard, snapshot.data)
+    this.confState = snapshot.metadata.confState
+    this.appliedSinceSnapshot = 0
+    this.log.info({ index: snapshot.metadata.index }, 'installed a snapshot from the leader')
+  }
+
+  private maybeSnapshot(): void {
+    if (this.snapshotting || this.appliedSinceSnapshot < this.options.snapshotEveryEntries) return
+    const applied = this.machine.lastAppliedIndex
+    if (applied <= this.storage.snapshot().metadata.index || applied > this.storage.lastIndex()) return
+    this.snapshotting = true
+    this.appliedSinceSnapshot = 0
+    const term = this.storage.term(applied)
+    const payload = snapshotPackr.pack({ c: this.confState, m: this.machine.snapshot() })
+    const confState = this.confState
+    void (async () => {
+      try {
+        await this.ports.snapshots.save({ shard: this.shard, index: applied, term }, payload)
+        if (this.closed) return
+        if (applied > this.storage.snapshot().metadata.index) {
+          this.storage.createSnapshot(applied, payload, confState)
+          const compactTo = applied - this.options.entriesKeptAfterSnapshot
+          if (compactTo > this.storage.firstIndex()) this.storage.compact(compactTo)
+        }
+        await this.ports.wal.append({ shard: this.shard, snapshot: { index: applied, term } })
+        this.log.debug({ index: applied, bytes: payload.byteLength }, 'snapshot taken')
+      } catch (error) {
+        this.log.warn({ err: error }, 'snapshot failed; will retry later')
+      } finally {
+        this.snapshotting = false
+      }
+    })()
+  }
+
+  // ---------------------------------------------------------------- leader duties
+
+  /** Time enters the log only here: the leader's stamp on each entry. */
+  private stamp(): number {
+    this.lastStampMs = Math.max(this.lastStampMs, this.ports.nowMs())
+    return this.lastStampMs
+  }
+
+  private maybeProposeTick(): void {
+    if (this.role !== 'leader' || this.tickProposed) return
+    const due = this.machine.nextDueMs()
+    if (due === undefined || due > this.ports.nowMs()) return
+    this.tickProposed = true
+    void this.propose({ type: 'tick' }).then((reply) => {
+      if (!reply.ok) this.tickProposed = false
+      else if ((reply.value as { more: boolean }).more) this.tickProposed = false
+    })
+  }
+
+  private wakeParked(queue: string): void {
+    const list = this.parked.get(queue)
+    if (!list || list.length === 0) return
+    this.parked.delete(queue)
+    this.parkedCount -= list.length
+    for (const parked of list) {
+      clearTimeout(parked.timer)
+      const remainingMs = parked.deadlineMs - Date.now()
+      void this.receive(parked.command, Math.max(0, remainingMs)).then(parked.resolve)
+    }
+  }
+
+  private releaseParked(queue: string, reply: ShardReply<unknown>): void {
+    const list = this.parked.get(queue)
+    if (!list) return
+    this.parked.delete(queue)
+    this.parkedCount -= list.length
+    for (const parked of list) {
+      clearTimeout(parked.timer)
+      parked.resolve(reply)
+    }
+  }
+
+  private unpark(parked: ParkedReceive): void {
+    const list = this.parked.get(parked.command.queue)
+    const at = list?.indexOf(parked) ?? -1
+    if (at < 0) return
+    list!.splice(at, 1)
+    if (list!.length === 0) this.parked.delete(parked.command.queue)
+    this.parkedCount--
+  }
+
+  private startReadBatch(): void {
+    if (this.queuedReads.length === 0 || this.readBatches.some((b) => b.index === undefined)) return
+    const batch: ReadBatch = { id: this.nextReadBatchId++, index: undefined, reads: this.queuedReads }
+    this.queuedReads = []
+    const result = this.raw.readIndex(readBatchContext(batch.id))
+    if (!result.ok) {
+      const error = result.code === 'NOT_LEADER' ? notLeader(this.shard, result.leaderId ?? 0) : { code: 'UNAVAILABLE' as const, message: result.message }
+      for (const read of batch.reads) read.resolve({ ok: false, error })
+      this.pendingReadCount -= batch.reads.length
+      return
+    }
+    this.readBatches.push(batch)
+    this.pump()
+  }
+
+  private serveReads(): void {
+    if (this.readBatches.length === 0) return
+    const applied = this.machine.lastAppliedIndex
+    const now = Date.now()
+    const waiting: ReadBatch[] = []
+    for (const batch of this.readBatches) {
+      if (batch.index === undefined || batch.index > applied) {
+        waiting.push(batch)
+        continue
+      }
+      for (const read of batch.reads) read.resolve({ ok: true, value: this.machine.kvGet(read.key, now) ?? null })
+      this.pendingReadCount -= batch.reads.length
+    }
+    this.readBatches = waiting
+    this.startReadBatch()
+  }
+
+  private failWaiters(error: ShardError): void {
+    const waiters = [...this.waiters.values()]
+    this.waiters.clear()
+    for (const waiter of waiters) waiter.reject(error)
+  }
+
+  private failReads(error: ShardError): void {
+    const batches = this.readBatches
+    this.readBatches = []
+    const queued = this.queuedReads
+    this.queuedReads = []
+    for (const batch of batches) for (const read of batch.reads) read.resolve({ ok: false, error })
+    for (const read of queued) read.resolve({ ok: false, error })
+    this.pendingReadCount = 0
+  }
+}
+
+// A snapshot's data is msgpack {c: membership, m: machine bytes}; the
+// bootstrap snapshot of a new group has empty data (an empty machine).
+function decodeMachine(shard: number, data: Uint8Array): ShardMachine {
+  if (data.byteLength === 0) return new ShardMachine(shard)
+  const { m } = entryUnpackr.unpack(data) as { m: Uint8Array }
+  return m.byteLength > 0 ? ShardMachine.restore(m) : new ShardMachine(shard)
+}
+
+function decodeConfState(data: Uint8Array): ConfState | undefined {
+  if (data.byteLength === 0) return undefined
+  return (entryUnpackr.unpack(data) as { c: ConfState }).c
+}
+
+function toLogEntry(entry: Entry): LogEntry {
+  return { index: entry.index, term: entry.term, kind: entry.type === 'conf' ? CONF_KIND : NORMAL_KIND, payload: entry.data }
+}
+
+function toRaftEntry(entry: LogEntry): Entry {
+  return { index: entry.index, term: entry.term, type: entry.kind === CONF_KIND ? 'conf' : 'normal', data: entry.payload }
+}
+
+function readBatchContext(id: number): Uint8Array {
+  const ctx = new Uint8Array(8)
+  new DataView(ctx.buffer).setFloat64(0, id)
+  return ctx
+}
+
+function readBatchId(ctx: Uint8Array): number {
+  return ctx.byteLength === 8 ? new DataView(ctx.buffer, ctx.byteOffset, 8).getFloat64(0) : -1
+}
