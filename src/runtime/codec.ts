@@ -5,6 +5,11 @@
 //   const bytes = codec.encode({ to: 1, from: 2, type: 'send', payload })  // owned by the caller
 //   codec.decode(bytes)                                                     // → a fresh value
 //
+//   // Hot path into a ring, no allocation: the range is valid until the next encode.
+//   const range = codec.encodeTransient(envelope)
+//   ring.tryWrite(range.bytes, range.start, range.end)
+//   ring.drainRanges((bytes, start, end) => handle(codec.decode(bytes, start, end)))
+//
 // - Objects whose keys, in order, equal a table entry are encoded as a record
 //   referencing the entry (one byte of header instead of the key names). Every
 //   thread must build its codec from the same table in the same order; compare
@@ -17,27 +22,46 @@
 //   restart).
 // - Decoding copies binary payloads (`copyBuffers`), so a decoded Uint8Array
 //   never aliases the bytes it was decoded from: decoding straight from a ring
-//   frame, whose memory the producer reuses, is safe. Strings are decoded from
-//   SharedArrayBuffer-backed views correctly (checked in codec tests).
+//   frame, whose memory the producer reuses, is safe. Bytes in a
+//   SharedArrayBuffer are first copied into a private scratch buffer, because
+//   msgpackr's native string extractor refuses shared memory (see decode).
 // - Round-trips: null, undefined, booleans, numbers (integers beyond 2^32 and up
 //   to 2^53, floats), strings, Uint8Array/Buffer (decoded as Uint8Array),
 //   arrays, nested plain objects. Maps decode as plain objects; bigints and
 //   class instances are out of scope.
-import { Packr, Unpackr, type Options } from 'msgpackr'
+import { Packr, RESET_BUFFER_MODE, REUSE_BUFFER_MODE, Unpackr, type Options } from 'msgpackr'
 import { RingError } from './ring-error.js'
 
 /** msgpackr accepts up to 8160 shared structures; tables of at most 32 keep record headers to one byte. */
 export const CODEC_MAX_TABLE_ENTRIES = 1024
 export const CODEC_MAX_KEYS_PER_ENTRY = 256
 
+// Scratch space for decoding out of shared memory: grown on demand, but not kept above 1 MiB.
+const DECODE_SCRATCH_INITIAL_BYTES = 1024
+const DECODE_SCRATCH_KEPT_BYTES = 1024 * 1024
+
 export interface CodecOptions {
   /** Key lists of the record shapes agreed at start-up, e.g. the runtime's envelope. Default: none. */
   structures?: readonly (readonly string[])[]
 }
 
+/** Encoded bytes at `bytes[start, end)`; see Codec.encodeTransient for how long they stay valid. */
+export interface EncodedRange {
+  bytes: Uint8Array
+  start: number
+  end: number
+}
+
 export interface Codec {
   /** Encodes one value. The bytes stay valid after later encode calls. */
   encode(value: unknown): Uint8Array
+  /**
+   * Encodes one value into the codec's reusable buffer, returning the codec's one
+   * reusable range object: valid only until the next encode or encodeTransient
+   * call on this codec. Spares an allocation per value: for copying straight
+   * into a ring.
+   */
+  encodeTransient(value: unknown): Readonly<EncodedRange>
   /**
    * Decodes exactly one value from `bytes` (or its `[start, end)` range, which
    * spares the caller a subarray). Throws CODEC_DECODE_FAILED on malformed or
@@ -63,15 +87,44 @@ export function createCodec(options: CodecOptions = {}): Codec {
   const packr = new Packr({ ...common, structures: copy() })
   const unpackr = new Unpackr({ ...common, structures: copy() })
   const tableFingerprint = fingerprint(table)
+  const transient: EncodedRange = { bytes: new Uint8Array(0), start: 0, end: 0 }
+  let decodeScratch = new Uint8Array(DECODE_SCRATCH_INITIAL_BYTES)
+  const transientPacker = new Packr({ ...common, structures: copy() })
   return {
     tableFingerprint,
     encode(value: unknown): Uint8Array {
       return packr.pack(value)
     },
+    encodeTransient(value: unknown): Readonly<EncodedRange> {
+      // REUSE returns the packer's own buffer with start/end set instead of a new
+      // subarray; RESET rewinds so the next call writes over the same bytes.
+      const target = transientPacker.pack(value, REUSE_BUFFER_MODE | RESET_BUFFER_MODE) as Buffer & { start: number; end: number }
+      transient.bytes = target
+      transient.start = target.start
+      transient.end = target.end
+      return transient
+    },
     decode(bytes: Uint8Array, start = 0, end = bytes.length): unknown {
       if (end <= start) throw new RingError('CODEC_DECODE_FAILED', 'cannot decode an empty byte range')
+      let source = bytes
+      if (bytes.buffer instanceof SharedArrayBuffer) {
+        // msgpackr's native string extractor rejects SharedArrayBuffers by
+        // throwing, which it catches and retries in JS: an exception per decode
+        // (about 15 µs on the 2-core dev VM) for any value of 140 bytes or more,
+        // or any range not at the start of the view. A private copy costs ~0.1 µs.
+        const length = end - start
+        if (length > decodeScratch.length) {
+          decodeScratch = new Uint8Array(length <= DECODE_SCRATCH_KEPT_BYTES ? Math.max(length, decodeScratch.length * 2) : length)
+        }
+        const scratch = decodeScratch
+        scratch.set(bytes.subarray(start, end))
+        if (length > DECODE_SCRATCH_KEPT_BYTES) decodeScratch = new Uint8Array(DECODE_SCRATCH_INITIAL_BYTES)
+        source = scratch
+        start = 0
+        end = length
+      }
       try {
-        return unpackr.unpack(bytes, { start, end }) as unknown
+        return unpackr.unpack(source, { start, end }) as unknown
       } catch (error) {
         throw new RingError('CODEC_DECODE_FAILED', `msgpack decode failed: ${(error as Error).message}`, {
           cause: error,

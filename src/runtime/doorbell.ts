@@ -19,7 +19,7 @@
 // the producer that swaps the flag from 1 to 0 bumps the sequence and notifies,
 // so a sleep costs at most one notify however many producers ring.
 import { RingError } from './ring-error.js'
-import { waitWhileEqual, type WaitOptions } from './ring-wait.js'
+import { spinUntil, waitWhileEqual, type WaitOptions } from './ring-wait.js'
 
 const MAGIC = 0x42454c4c // 'BELL'
 const META_MAGIC = 0
@@ -85,6 +85,7 @@ export class Doorbell {
   async sleep(hasWork: () => boolean, options: WaitOptions = {}): Promise<DoorbellWake> {
     if (this.sleeping) throw new RingError('DOORBELL_ALREADY_SLEEPING', 'this doorbell already has a sleeper in this thread')
     const words = this.words
+    if (spinUntil(hasWork, options.spinMicros)) return 'work'
     const sequence = Atomics.load(words, SEQUENCE)
     Atomics.store(words, SLEEPING, 1)
     this.sleeping = true

@@ -8,6 +8,8 @@ export type RingErrorCode =
   | 'RING_INVALID_BUFFER'
   /** A payload larger than `maxFrameBytes`: it can never fit, so it is refused rather than waited for. */
   | 'RING_FRAME_TOO_LARGE'
+  /** tryWrite's [start, end) does not lie within the payload array. */
+  | 'RING_INVALID_RANGE'
   /** A frame header in shared memory is impossible: the ring was written by more than one producer or overwritten. */
   | 'RING_CORRUPT'
   /** `drain` was called from inside its own callback. */

@@ -31,6 +31,29 @@ export interface WaitOptions {
   signal?: AbortSignal
   /** Hold the event loop open while waiting (default true). */
   keepAlive?: boolean
+  /**
+   * Poll for up to this many microseconds before going to sleep (default 0,
+   * capped at SPIN_MAX_MICROS). Cuts a round trip to well below the cost of a
+   * cross-thread wake-up, but burns the core and holds this thread's event loop
+   * for that long: only for threads with a core to themselves.
+   */
+  spinMicros?: number
+}
+
+export const SPIN_MAX_MICROS = 1000
+// Upper bound on polls, whatever the clock does; reading the clock every 32 polls keeps it cheap.
+const SPIN_MAX_POLLS = 10_000_000
+const SPIN_CLOCK_EVERY_POLLS = 32
+
+/** Polls `ready` for up to `spinMicros`; true as soon as it holds. */
+export function spinUntil(ready: () => boolean, spinMicros: number | undefined): boolean {
+  if (spinMicros === undefined || !(spinMicros > 0)) return false
+  const deadlineMs = performance.now() + Math.min(spinMicros, SPIN_MAX_MICROS) / 1000
+  for (let poll = 1; poll <= SPIN_MAX_POLLS; poll++) {
+    if (ready()) return true
+    if (poll % SPIN_CLOCK_EVERY_POLLS === 0 && performance.now() >= deadlineMs) return false
+  }
+  return false
 }
 
 /** 'changed': notified, or the word no longer held `expected`. Callers re-check their condition either way. */

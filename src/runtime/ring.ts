@@ -14,6 +14,7 @@
 //             waitForSpace(n)    → resolves once a payload of n bytes fits (never blocks)
 //             write(payload)     → tryWrite, else publish + waitForSpace + tryWrite
 //   consumer: drain(onFrame, maxFrames) → delivers published frames in order
+//             drainRanges(onFrame)       → the same without a view allocated per frame
 //             hasFrames()                → cheap check, for Doorbell.sleep's hasWork
 //             waitForFrames()            → resolves once something is published (single-ring consumers)
 //
@@ -47,7 +48,7 @@
 //   Larger payloads are refused with RING_FRAME_TOO_LARGE instead of waiting forever.
 import type { Doorbell } from './doorbell.js'
 import { RingError } from './ring-error.js'
-import { remainingMs, waitWhileEqual, type WaitOptions } from './ring-wait.js'
+import { remainingMs, spinUntil, waitWhileEqual, type WaitOptions } from './ring-wait.js'
 
 const MAGIC = 0x52494e47 // 'RING'
 const VERSION = 1
@@ -157,17 +158,21 @@ export class SpscRing {
   // ---------------------------------------------------------------- producer
 
   /**
-   * Stages one frame. Returns false, staging nothing, when it does not fit right
-   * now; throws RING_FRAME_TOO_LARGE when it never can. Staged frames are
-   * invisible to the consumer until `publish()`.
+   * Stages one frame carrying `payload[start, end)` (default: all of it).
+   * Returns false, staging nothing, when it does not fit right now; throws
+   * RING_FRAME_TOO_LARGE when it never can. Staged frames are invisible to the
+   * consumer until `publish()`.
    */
-  tryWrite(payload: Uint8Array): boolean {
+  tryWrite(payload: Uint8Array, start = 0, end = payload.length): boolean {
     if (this.side !== 'producer') this.claim('producer')
-    const payloadBytes = payload.length
+    const payloadBytes = end - start
+    if (!(payloadBytes >= 0 && start >= 0 && end <= payload.length)) {
+      throw new RingError('RING_INVALID_RANGE', `invalid payload range [${start}, ${end}) of ${payload.length} bytes`)
+    }
     if (payloadBytes > this.maxFrameBytes) throw this.tooLarge(payloadBytes)
     const frameBytes = (FRAME_HEADER_BYTES + payloadBytes + 3) & ~3
     const capacity = this.capacityBytes
-    let tail = this.stagedTail
+    const tail = this.stagedTail
     if (capacity - ((tail - this.cachedHead) >>> 0) < frameBytes) {
       this.cachedHead = Atomics.load(this.words, HEAD) >>> 0
       if (capacity - ((tail - this.cachedHead) >>> 0) < frameBytes) return false
@@ -176,17 +181,10 @@ export class SpscRing {
     this.words[(HEADER_BYTES + offset) >> 2] = payloadBytes
     let at = offset + FRAME_HEADER_BYTES
     if (at === capacity) at = 0
-    const bytes = this.bytes
     const firstBytes = Math.min(payloadBytes, capacity - at)
-    const start = HEADER_BYTES + at
-    if (firstBytes <= SMALL_COPY_BYTES) {
-      for (let i = 0; i < firstBytes; i++) bytes[start + i] = payload[i]!
-    } else {
-      bytes.set(firstBytes === payloadBytes ? payload : payload.subarray(0, firstBytes), start)
-    }
-    if (firstBytes < payloadBytes) bytes.set(payload.subarray(firstBytes), HEADER_BYTES)
-    tail = (tail + frameBytes) >>> 0
-    this.stagedTail = tail
+    this.copyIn(payload, start, firstBytes, HEADER_BYTES + at)
+    if (firstBytes < payloadBytes) this.copyIn(payload, start + firstBytes, payloadBytes - firstBytes, HEADER_BYTES)
+    this.stagedTail = (tail + frameBytes) >>> 0
     return true
   }
 
@@ -226,6 +224,7 @@ export class SpscRing {
     this.publish()
     const frameBytes = frameBytesFor(payloadBytes)
     const words = this.words
+    if (spinUntil(() => this.freeBytes() >= frameBytes, options.spinMicros)) return
     const deadlineMs = options.timeoutMs === undefined ? undefined : performance.now() + options.timeoutMs
     // Each pass either returns or waits for the consumer to move the head, so the
     // loop is bounded by the consumer's progress and the deadline.
@@ -268,7 +267,17 @@ export class SpscRing {
    * delivered so far, the throwing one included, count as consumed; the error
    * is rethrown. Returns the number of frames delivered.
    */
-  drain(onFrame: (payload: Uint8Array) => void, maxFrames: number = Number.MAX_SAFE_INTEGER): number {
+  drain(onFrame: (payload: Uint8Array) => void, maxFrames?: number): number {
+    return this.drainRanges((bytes, start, end) => onFrame(bytes.subarray(start, end)), maxFrames)
+  }
+
+  /**
+   * As drain, without allocating a view per frame: each payload is
+   * `bytes[start, end)`, where `bytes` is a view of the whole ring (or of a
+   * scratch buffer for a frame that wrapped). Read only that range, and only
+   * during the callback, e.g. `codec.decode(bytes, start, end)`.
+   */
+  drainRanges(onFrame: (bytes: Uint8Array, start: number, end: number) => void, maxFrames: number = Number.MAX_SAFE_INTEGER): number {
     if (this.side !== 'consumer') this.claim('consumer')
     if (this.draining) throw new RingError('RING_REENTRANT_DRAIN', 'drain called from inside its own onFrame callback')
     const words = this.words
@@ -293,15 +302,13 @@ export class SpscRing {
         }
         let at = offset + FRAME_HEADER_BYTES
         if (at === capacity) at = 0
-        let payload: Uint8Array
-        if (at + payloadBytes <= capacity) {
-          payload = bytes.subarray(HEADER_BYTES + at, HEADER_BYTES + at + payloadBytes)
-        } else {
-          payload = this.reassemble(at, payloadBytes)
-        }
         head = (head + frameBytes) >>> 0
         delivered++
-        onFrame(payload)
+        if (at + payloadBytes <= capacity) {
+          onFrame(bytes, HEADER_BYTES + at, HEADER_BYTES + at + payloadBytes)
+        } else {
+          onFrame(this.reassemble(at, payloadBytes), 0, payloadBytes)
+        }
       }
     } finally {
       this.draining = false
@@ -322,6 +329,7 @@ export class SpscRing {
   async waitForFrames(options: WaitOptions = {}): Promise<void> {
     if (this.side !== 'consumer') this.claim('consumer')
     const words = this.words
+    if (spinUntil(() => Atomics.load(words, TAIL) >>> 0 !== this.head, options.spinMicros)) return
     const deadlineMs = options.timeoutMs === undefined ? undefined : performance.now() + options.timeoutMs
     for (;;) {
       Atomics.store(words, CONSUMER_SLEEPING, 1)
@@ -340,6 +348,16 @@ export class SpscRing {
 
   // ---------------------------------------------------------------- internals
 
+  private copyIn(source: Uint8Array, from: number, count: number, to: number): void {
+    const bytes = this.bytes
+    if (count <= SMALL_COPY_BYTES) {
+      for (let i = 0; i < count; i++) bytes[to + i] = source[from + i]!
+    } else {
+      bytes.set(source.subarray(from, from + count), to)
+    }
+  }
+
+  /** Copies a payload that wraps the end of the ring into the scratch buffer, which it returns. */
   private reassemble(at: number, payloadBytes: number): Uint8Array {
     if (this.scratch.length < payloadBytes) {
       // Grow in powers of two so a run of wrapped frames reallocates O(log n) times.
@@ -351,7 +369,7 @@ export class SpscRing {
     const scratch = this.scratch
     scratch.set(this.bytes.subarray(HEADER_BYTES + at, HEADER_BYTES + this.capacityBytes), 0)
     scratch.set(this.bytes.subarray(HEADER_BYTES, HEADER_BYTES + payloadBytes - firstBytes), firstBytes)
-    return scratch.subarray(0, payloadBytes)
+    return scratch
   }
 
   private claim(side: 'producer' | 'consumer'): void {

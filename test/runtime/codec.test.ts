@@ -137,3 +137,26 @@ t.test('property: random JSON-like values with binaries round-trip through a fre
   )
   t.pass('300 random values round-tripped')
 })
+
+t.test('encodeTransient: the range decodes anywhere until the next encode', async (t) => {
+  const codec = createCodec({ structures: TABLE })
+  const receiver = createCodec({ structures: TABLE })
+  for (const [name, value] of samples) {
+    const range = codec.encodeTransient(value)
+    t.strictSame(normalize(receiver.decode(range.bytes, range.start, range.end)), normalize(value), name)
+    t.equal(Buffer.compare(range.bytes.subarray(range.start, range.end), codec.encode(value)), 0, `${name}: same bytes as encode`)
+  }
+})
+
+t.test('values of every size decode out of shared memory at any offset', async (t) => {
+  const codec = createCodec({ structures: TABLE })
+  const shared = new Uint8Array(new SharedArrayBuffer(3 * 1024 * 1024))
+  for (const size of [10, 139, 140, 141, 500, 5000, 1024 * 1024 + 10]) {
+    const value = { to: size, from: 1, type: 'é'.repeat(size >> 2), payload: { text: 'abc'.repeat(size >> 3), n: 2 ** 45 } }
+    const bytes = codec.encode(value)
+    const offset = 777 + (size % 13)
+    shared.set(bytes, offset)
+    t.strictSame(codec.decode(shared, offset, offset + bytes.length), value, `${bytes.length} bytes at ${offset}`)
+    t.strictSame(codec.decode(shared.subarray(offset, offset + bytes.length)), value, `${bytes.length} bytes as a view`)
+  }
+})

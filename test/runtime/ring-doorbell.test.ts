@@ -166,3 +166,11 @@ t.test('two producer threads, one doorbell: each stream arrives whole and in ord
   })
   t.ok(sleeps > 0, `the consumer slept and was rung ${sleeps} times`)
 })
+
+t.test('a spinning sleep reports work that appears during the spin', async (t) => {
+  const bell = Doorbell.create()
+  let polls = 0
+  t.equal(await bell.sleep(() => ++polls >= 20, { spinMicros: 1000, timeoutMs: 5000 }), 'work')
+  t.ok(polls >= 20, `polled ${polls} times`)
+  t.equal(await bell.sleep(() => false, { spinMicros: 20, timeoutMs: 10 }), 'timed-out', 'no work: spins, then sleeps')
+})

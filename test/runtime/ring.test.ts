@@ -274,3 +274,56 @@ t.test('waitForFrames resolves on publish', async (t) => {
   await waiting
   t.equal(drainAll(consumer).length, 1)
 })
+
+t.test('tryWrite of a [start, end) range frames exactly those bytes', async (t) => {
+  const { producer, consumer } = pair(128)
+  const source = pattern(3, 100)
+  for (const [start, end] of [[0, 100], [10, 20], [99, 100], [50, 50], [0, 0], [1, 99]] as const) {
+    t.ok(producer.tryWrite(source, start, end))
+    producer.publish()
+    const frames = drainAll(consumer)
+    t.equal(Buffer.compare(frames[0]!, source.subarray(start, end)), 0, `[${start}, ${end})`)
+  }
+  for (const [start, end] of [[-1, 10], [10, 5], [0, 101]] as const) {
+    t.throws(() => producer.tryWrite(source, start, end), { code: 'RING_INVALID_RANGE', name: 'RingError' }, `[${start}, ${end})`)
+  }
+})
+
+t.test('drainRanges delivers the same bytes as drain, wrapped frames included', async (t) => {
+  const viaViews = pair(64)
+  const viaRanges = pair(64)
+  const fromViews: Uint8Array[] = []
+  const fromRanges: Uint8Array[] = []
+  let wrapped = 0
+  for (let i = 0; i < 500; i++) {
+    const payload = pattern(i, (i * 13) % 61)
+    if (!viaViews.producer.tryWrite(payload) || !viaRanges.producer.tryWrite(payload)) {
+      t.fail('an empty ring refused a frame')
+    }
+    viaViews.producer.publish()
+    viaRanges.producer.publish()
+    viaViews.consumer.drain((p) => fromViews.push(p.slice()))
+    viaRanges.consumer.drainRanges((bytes, start, end) => {
+      if (bytes.buffer !== viaRanges.consumer.buffer) wrapped++
+      fromRanges.push(bytes.slice(start, end))
+    })
+  }
+  t.equal(fromRanges.length, 500)
+  t.ok(fromRanges.every((p, i) => Buffer.compare(p, fromViews[i]!) === 0 && Buffer.compare(p, pattern(i, (i * 13) % 61)) === 0))
+  t.ok(wrapped > 0, `${wrapped} wrapped frames came from the scratch buffer`)
+})
+
+t.test('a spinning wait returns as soon as frames are there, and still sleeps after its spin', async (t) => {
+  const { producer, consumer } = pair(64)
+  producer.tryWrite(pattern(1, 3))
+  producer.publish()
+  await consumer.waitForFrames({ spinMicros: 50 })
+  t.equal(consumer.drain(() => {}), 1)
+  const waiting = consumer.waitForFrames({ spinMicros: 50, timeoutMs: 5000 })
+  setImmediate(() => {
+    producer.tryWrite(pattern(2, 3))
+    producer.publish()
+  })
+  await waiting
+  t.equal(consumer.drain(() => {}), 1, 'woken by the publish after the spin gave up')
+})
