@@ -54,6 +54,20 @@ t.test('a segment is deleted only once every shard with entries in it has a snap
   await reopened.close()
 })
 
+t.test('a read of old entries in flight while their segment is deleted still returns them', async (t) => {
+  const dir = await tempDir(t)
+  const wal = await Wal.open({ dir, segmentBytesMax: 2048, cacheBytesMax: 1, cacheEntriesMax: 1 })
+  for (let i = 0; i < 10; i++) await wal.append({ shard: 1, entries: entries(1, i * 4 + 1, 4, 1) })
+  const files = await segmentFiles(dir)
+  const reading = wal.readEntries(1, 1, 41)
+  const marking = wal.append({ shard: 1, snapshot: { index: 40, term: 1 } })
+  const [read] = await Promise.all([reading, marking])
+  t.same(read.map((e) => e.index), Array.from({ length: 40 }, (_, i) => i + 1))
+  t.ok((await segmentFiles(dir)).length < files.length, 'the segments were deleted')
+  await t.rejects(wal.readEntries(1, 1, 2), { code: 'WAL_COMPACTED' })
+  await wal.close()
+})
+
 t.test('a hard state survives the deletion of the segment it was written to', async (t) => {
   const dir = await tempDir(t)
   let wal = await Wal.open({ dir, segmentBytesMax: 2048 })

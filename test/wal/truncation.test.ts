@@ -77,3 +77,28 @@ t.test('a snapshot installed past the log discards it and the log continues afte
   await check(wal)
   await wal.close()
 })
+
+t.test('indexes and terms beyond 2^32 round-trip through the files', async (t) => {
+  const dir = await tempDir(t)
+  const base = 2 ** 45
+  let wal = await Wal.open({ dir })
+  await wal.append({
+    shard: 2 ** 31,
+    snapshot: { index: base, term: 2 ** 33 },
+    entries: entries(2 ** 31, base + 1, 3, 2 ** 33 + 1),
+    hardState: { term: 2 ** 33 + 1, vote: 2 ** 40, commit: Number.MAX_SAFE_INTEGER },
+  })
+  await wal.close()
+  wal = await Wal.open({ dir })
+  t.same(wal.shardState(2 ** 31), {
+    shard: 2 ** 31,
+    snapshotIndex: base,
+    snapshotTerm: 2 ** 33,
+    firstIndex: base + 1,
+    lastIndex: base + 3,
+    lastTerm: 2 ** 33 + 1,
+    hardState: { term: 2 ** 33 + 1, vote: 2 ** 40, commit: Number.MAX_SAFE_INTEGER },
+  })
+  t.same(await logOf(wal, 2 ** 31), expected(2 ** 31, [[base + 1, base + 3, 2 ** 33 + 1]]))
+  await wal.close()
+})
