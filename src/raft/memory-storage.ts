@@ -17,6 +17,8 @@ export class MemoryStorage implements RaftStorage {
   private hardState: HardState = { term: 0, vote: 0, commit: 0 }
   private snap: Snapshot = { metadata: { index: 0, term: 0, confState: { voters: [], learners: [] } }, data: EMPTY_BYTES }
   private ents: Entry[] = [dummyEntry(0, 0)]
+  /** The membership as of the last applied conf change (or snapshot); may be newer than the snapshot's. */
+  private confState: ConfState = { voters: [], learners: [] }
 
   /**
    * The storage of an initial member of a new group: a bootstrap snapshot at
@@ -32,16 +34,19 @@ export class MemoryStorage implements RaftStorage {
   }
 
   initialState(): InitialState {
-    return { hardState: { ...this.hardState }, confState: copyConfState(this.snap.metadata.confState) }
+    return { hardState: { ...this.hardState }, confState: copyConfState(this.confState) }
   }
 
   setHardState(hardState: HardState): void {
     this.hardState = { term: hardState.term, vote: hardState.vote, commit: hardState.commit }
   }
 
-  /** The application records the membership of an applied conf change here so a restart sees it. */
+  /**
+   * The application records the membership of each applied conf change here so
+   * that a restart sees it (a node with no snapshot yet may also start from it).
+   */
   setConfState(confState: ConfState): void {
-    this.snap = { metadata: { ...this.snap.metadata, confState: copyConfState(confState) }, data: this.snap.data }
+    this.confState = copyConfState(confState)
   }
 
   entries(lo: number, hi: number, maxSizeBytes: number): Entry[] {
@@ -81,11 +86,13 @@ export class MemoryStorage implements RaftStorage {
     }
     this.snap = snapshot
     this.ents = [dummyEntry(index, term)]
+    this.confState = copyConfState(snapshot.metadata.confState)
   }
 
   /**
    * Records a snapshot of the application's state as of `index` (which must be
-   * applied). `confState` is the membership as of `index`; defaults to the last known one.
+   * applied). `confState` is the membership as of `index`; it defaults to the
+   * last one recorded with setConfState, right when `index` is the applied index.
    */
   createSnapshot(index: number, data: Uint8Array, confState?: ConfState): Snapshot {
     if (index <= this.snap.metadata.index) {
@@ -93,7 +100,7 @@ export class MemoryStorage implements RaftStorage {
     }
     if (index > this.lastIndex()) throw new RaftError('UNAVAILABLE', `createSnapshot: index ${index} is past last index ${this.lastIndex()}`)
     const term = this.ents[index - this.ents[0]!.index]!.term
-    const cs = copyConfState(confState ?? this.snap.metadata.confState)
+    const cs = copyConfState(confState ?? this.confState)
     this.snap = { metadata: { index, term, confState: cs }, data }
     return this.snap
   }
