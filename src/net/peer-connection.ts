@@ -230,18 +230,22 @@ export class PeerConnection {
   }
 
   #deliverBuffered(): void {
-    let messages: unknown[]
+    const messages: unknown[] = []
+    let failure: NetError | undefined
     try {
-      messages = this.#decoder.drain()
+      for (let message = this.#decoder.next(); message !== NO_FRAME; message = this.#decoder.next()) messages.push(message)
     } catch (error) {
-      const netError = asNetError(error)
-      this.#logger.warn({ code: netError.code, remoteAddress: this.remoteAddress }, `closing peer connection: ${netError.message}`)
-      this.#close(netError)
-      return
+      failure = asNetError(error)
     }
-    if (messages.length === 0) return
-    this.#messagesReceived += messages.length
-    this.#handlers!.onMessages(this.remoteId, messages)
+    // Frames that preceded the bad one were sound: deliver them, then close.
+    if (messages.length > 0) {
+      this.#messagesReceived += messages.length
+      this.#handlers!.onMessages(this.remoteId, messages)
+    }
+    if (failure !== undefined) {
+      this.#logger.warn({ code: failure.code, remoteAddress: this.remoteAddress }, `closing peer connection: ${failure.message}`)
+      this.#close(failure)
+    }
   }
 
   #onHeartbeatTick(): void {
