@@ -166,9 +166,11 @@ export class ShardReplica {
   private leader = 0
   private term = 0
   private persisting = false
+  private finishing = false
   private closed = false
   /** Last index in the WAL for this shard (to know when a write truncates). */
   private walLastIndex = 0
+  private bootstrapMark: { index: number; term: number } | undefined
   private appliedSinceSnapshot = 0
   private snapshotting = false
   /** The leader's clock never goes backwards, even if the wall clock does. */
@@ -220,6 +222,12 @@ export class ShardReplica {
       next = entries[entries.length - 1]!.index + 1
     }
     this.walLastIndex = Math.max(walState.lastIndex, walState.snapshotIndex)
+    if (this.walLastIndex === 0 && !loaded) {
+      // A new group starts from the bootstrap snapshot (index 1, no file):
+      // its mark goes with the first write so the WAL expects index 2 next.
+      const { index, term } = storage.snapshot().metadata
+      this.bootstrapMark = { index, term }
+    }
     if (walState.hardState) {
       const commit = Math.min(walState.hardState.commit, storage.lastIndex())
       storage.setHardState({ ...walState.hardState, commit: Math.max(commit, storage.initialState().hardState.commit) })
@@ -369,7 +377,9 @@ export class ShardReplica {
 
   private pump(): void {
     for (let round = 0; round < 1000; round++) {
-      if (this.closed || this.persisting || !this.raw.hasReady()) return
+      // Work started while a Ready is being finished (a woken long-poll
+      // proposing) waits for that Ready's advance(); finish() pumps again.
+      if (this.closed || this.persisting || this.finishing || !this.raw.hasReady()) return
       const ready = this.raw.ready()
       this.observeSoftState(ready)
       const needsDisk = ready.snapshot !== undefined || ready.entries.length > 0 || (ready.hardState !== undefined && ready.mustSync)
@@ -396,6 +406,11 @@ export class ShardReplica {
 
   private async persist(ready: Ready): Promise<void> {
     const write: ShardWrite = { shard: this.shard }
+    if (this.bootstrapMark) {
+      write.snapshot = this.bootstrapMark
+      this.walLastIndex = this.bootstrapMark.index
+      this.bootstrapMark = undefined
+    }
     if (ready.snapshot) {
       // A snapshot sent by the leader: its file first, then the WAL mark.
       const { index, term } = ready.snapshot.metadata
@@ -417,6 +432,15 @@ export class ShardReplica {
   }
 
   private finish(ready: Ready): void {
+    this.finishing = true
+    try {
+      this.finishReady(ready)
+    } finally {
+      this.finishing = false
+    }
+  }
+
+  private finishReady(ready: Ready): void {
     if (ready.hardState && !ready.mustSync) {
       // Only the commit index moved: losing it in a crash is harmless, so it
       // goes to the WAL without waiting (recovery merely re-commits).

@@ -4,9 +4,7 @@
 // fsync, and each shard hears back through which index it is durable.
 //
 // Appends are answered with ctx.later(): the actor accepts the next write
-// while earlier ones wait for their fsync; acceptance itself waits when the
-// WAL's pending queue is full, which holds this mailbox and so pushes back
-// on the shards.
+// while earlier ones wait for their fsync.
 import type { ActorFactory } from '../src/runtime/index.js'
 import { Wal, type DurableAck, type LogEntry, type ShardState, type ShardWrite, type WalOptions, type WalStats } from '../src/wal/index.js'
 
@@ -33,10 +31,11 @@ export function walWriter(args: WalWriterArgs): ActorFactory<WalWriterMsg, WalWr
       },
       async receive(msg) {
         switch (msg.type) {
-          case 'append': {
-            const receipt = await wal.submit(msg.write)
-            return ctx.later<WalWriterReply>(receipt.durable)
-          }
+          case 'append':
+            // A refused write fails its asker only; the writer goes on. The
+            // number of writes waiting here is bounded by the shards: each
+            // has at most one Ready being persisted at a time.
+            return ctx.later<WalWriterReply>(wal.submit(msg.write).then((receipt) => receipt.durable))
           case 'state':
             return wal.shardState(msg.shard)
           case 'read':

@@ -1,0 +1,154 @@
+// The Gateway: on the main thread, it routes every client request to the
+// actor of the shard that holds the queue or key, turns shard answers into
+// TroupeErrors with the contract's codes, retries what is known not to have
+// happened while a shard elects a leader, and drives the cross-shard
+// dead-letter protocol the machines ask for.
+import type { DeadLetterEffect, ShardCommand, QueueReceiveCommand } from '../src/machines/index.js'
+import type { ActorFactory, ActorRef } from '../src/runtime/index.js'
+import { TroupeError, type TroupeErrorCode } from '../src/node/node-errors.js'
+import type { GatewayNotice, ShardAnswer, ShardMsg } from './shard-actor.js'
+import type { ShardReply, ShardStatus } from './shard-replica.js'
+import type { Logger } from 'pino'
+
+export interface GatewayOptions {
+  /** How long a request may take before it fails with TIMEOUT (or UNAVAILABLE when it never started). */
+  requestTimeoutMs: number
+  /** First delay between retries of a request a leaderless shard refused. */
+  retryInitialMs: number
+  retryMaxMs: number
+  /** Dead-letter moves driven at once; more wait for the next leader change or notice. */
+  deadLettersInFlightMax: number
+}
+
+export const gatewayDefaults: GatewayOptions = {
+  requestTimeoutMs: 10_000,
+  retryInitialMs: 5,
+  retryMaxMs: 200,
+  deadLettersInFlightMax: 1_000,
+}
+
+export class Gateway {
+  /** Filled once the shard hosts are up; refs stay valid across restarts. */
+  shards: ActorRef<ShardMsg, ShardAnswer>[] = []
+  private readonly deadLettersInFlight = new Set<string>()
+  private closed = false
+
+  constructor(
+    private readonly options: GatewayOptions,
+    private readonly log: Logger,
+  ) {}
+
+  get shardCount(): number {
+    return this.shards.length
+  }
+
+  close(): void {
+    this.closed = true
+  }
+
+  propose<T>(shard: number, command: ShardCommand, timeoutMs = this.options.requestTimeoutMs): Promise<T> {
+    return this.call<T>(shard, { type: 'propose', command }, timeoutMs)
+  }
+
+  receive<T>(shard: number, command: QueueReceiveCommand, waitMs: number): Promise<T> {
+    return this.call<T>(shard, { type: 'receive', command, waitMs }, this.options.requestTimeoutMs + waitMs)
+  }
+
+  /**
+   * Asks a shard and unwraps its answer. A refusal that is known not to have
+   * changed anything (no leader yet) is retried with backoff until the
+   * deadline; anything else is final.
+   */
+  async call<T>(shard: number, msg: ShardMsg, timeoutMs: number): Promise<T> {
+    if (this.closed) throw new TroupeError('UNAVAILABLE', 'the node is shutting down')
+    const ref = this.shards[shard]
+    if (!ref) throw new TroupeError('UNAVAILABLE', `shard ${shard} is not running on this node`)
+    const deadline = Date.now() + timeoutMs
+    let delayMs = this.options.retryInitialMs
+    for (;;) {
+      const remainingMs = deadline - Date.now()
+      if (remainingMs <= 0) throw new TroupeError('UNAVAILABLE', `shard ${shard} did not become available in time`)
+      let reply: ShardReply<unknown>
+      try {
+        reply = (await ref.ask(msg, { timeoutMs: remainingMs })) as ShardReply<unknown>
+      } catch (error) {
+        throw runtimeToTroupe(error, shard)
+      }
+      if (reply.ok) return reply.value as T
+      const { error } = reply
+      if (error.code === 'UNAVAILABLE' && !this.closed && Date.now() + delayMs < deadline) {
+        await sleep(delayMs)
+        delayMs = Math.min(this.options.retryMaxMs, delayMs * 2)
+        continue
+      }
+      throw new TroupeError(error.code as TroupeErrorCode, error.message, {
+        ...(error.leaderId !== undefined ? { leaderId: error.leaderId } : {}),
+        ...(error.missing !== undefined ? { missing: error.missing } : {}),
+      })
+    }
+  }
+
+  async status(shard: number): Promise<ShardStatus> {
+    const ref = this.shards[shard]
+    if (!ref) throw new TroupeError('UNAVAILABLE', `shard ${shard} is not running on this node`)
+    try {
+      return (await ref.ask({ type: 'status' }, { timeoutMs: 2_000 })) as ShardStatus
+    } catch (error) {
+      throw runtimeToTroupe(error, shard)
+    }
+  }
+
+  /**
+   * Moves one dead-lettered message: make sure the DLQ exists (a logged
+   * command on its shard), copy the message there under a deterministic
+   * dedupId (so a repeat adds nothing), then tell the source shard to drop
+   * it. A failure leaves the message pending at the source, whose next
+   * leader drives the move again.
+   */
+  async deadLetter(sourceShard: number, effect: DeadLetterEffect, shardOf: (queue: string) => number): Promise<void> {
+    if (this.deadLettersInFlight.has(effect.messageId) || this.deadLettersInFlight.size >= this.options.deadLettersInFlightMax) return
+    this.deadLettersInFlight.add(effect.messageId)
+    try {
+      const target = shardOf(effect.target)
+      await this.propose(target, { type: 'queue.create', queue: effect.target, config: {} })
+      await this.propose(target, {
+        type: 'queue.send',
+        queue: effect.target,
+        messages: [{ body: effect.body, priority: effect.priority, dedupId: effect.dedupId }],
+      })
+      await this.propose(sourceShard, { type: 'queue.dead-lettered', queue: effect.source, messageId: effect.messageId })
+    } catch (error) {
+      this.log.warn({ err: error, messageId: effect.messageId, target: effect.target }, 'dead-letter move failed; it stays pending')
+    } finally {
+      this.deadLettersInFlight.delete(effect.messageId)
+    }
+  }
+}
+
+/** The gateway's mailbox: what shard actors tell it. */
+export function gatewayActor(gateway: Gateway, shardOf: (queue: string) => number): ActorFactory<GatewayNotice, void> {
+  return () => ({
+    receive(notice) {
+      if (notice.type === 'dead-letter') void gateway.deadLetter(notice.shard, notice.effect as DeadLetterEffect, shardOf)
+    },
+  })
+}
+
+function runtimeToTroupe(error: unknown, shard: number): TroupeError {
+  const code = (error as { code?: string }).code
+  const message = (error as Error).message ?? String(error)
+  switch (code) {
+    case 'ASK_TIMEOUT':
+      return new TroupeError('TIMEOUT', `shard ${shard} did not answer in time: the outcome is unknown`)
+    case 'MAILBOX_FULL':
+      return new TroupeError('UNAVAILABLE', `shard ${shard} is overloaded; retry later`)
+    case 'ACTOR_FAILED':
+      return new TroupeError('TIMEOUT', `shard ${shard} failed while handling the request (${message}): the outcome is unknown`)
+    default:
+      return new TroupeError('UNAVAILABLE', `shard ${shard} is unavailable: ${message}`)
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}

@@ -1,0 +1,148 @@
+// startNode(): one Troupe node in this process. The actor tree:
+//
+//   root
+//    ├─ gateway                 main thread: routes requests, drives dead-lettering
+//    └─ storage (rest-for-one)  a WAL restart restarts the shards after it
+//        ├─ wal                 worker thread: the WalWriter (group commit for all shards)
+//        └─ shards-k            worker threads: one ShardActor per shard replica
+//
+// Shards recover from their newest snapshot plus the WAL whenever they (re)start.
+import { mkdir, readFile, writeFile, rename } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { randomInt } from 'node:crypto'
+import { Gateway, gatewayActor, gatewayDefaults } from '../../actors/gateway.js'
+import type { ShardActorArgs, ShardAnswer, ShardMsg } from '../../actors/shard-actor.js'
+import type { WalWriterArgs } from '../../actors/wal-writer.js'
+import { shardForQueue } from '../cluster/placement.js'
+import { ActorSystem, type ActorRef, type RemoteChildSpec, type ThreadHost } from '../runtime/index.js'
+import { createDefaultLogger } from '../runtime/logger.js'
+import { resolveNodeOptions, type NodeOptions, type ResolvedNodeOptions } from './node-options.js'
+import { TroupeNode } from './troupe-node.js'
+
+const walWriterModule = new URL('../../actors/wal-writer.js', import.meta.url).href
+const shardActorModule = new URL('../../actors/shard-actor.js', import.meta.url).href
+
+/** What a data directory remembers about the cluster it belongs to. */
+interface NodeIdentity {
+  format: 1
+  nodeId: number
+  shards: number
+}
+
+export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> {
+  const config = resolveNodeOptions(options)
+  const dataDir = resolve(config.dataDir)
+  await mkdir(dataDir, { recursive: true })
+  const identity = await loadIdentity(dataDir, config)
+  const log = (config.logger ?? createDefaultLogger('troupe')).child({ node: identity.nodeId })
+  const system = await ActorSystem.start({ name: `troupe-${identity.nodeId}`, logger: log })
+  const gateway = new Gateway({ ...gatewayDefaults, requestTimeoutMs: config.requestTimeoutMs }, log.child({ actor: 'gateway' }))
+  const shardOf = (queue: string) => shardForQueue(queue, identity.shards)
+  try {
+    const gatewayRef = await system.spawn(gatewayActor(gateway, shardOf), { name: 'gateway', mailbox: { capacity: 100_000 } })
+    const walArgs: WalWriterArgs = { options: { dir: join(dataDir, 'wal'), sync: config.sync } }
+    const storage = await system.supervise('storage', {
+      strategy: 'rest-for-one',
+      maxRestarts: 5,
+      withinMs: 60_000,
+      children: [
+        {
+          id: 'wal',
+          thread: {
+            name: 'wal',
+            children: [
+              {
+                id: 'wal-writer',
+                definition: { module: walWriterModule, export: 'walWriter', args: walArgs },
+                mailbox: { capacity: 100_000 },
+                shutdownMs: 10_000,
+              },
+            ],
+          },
+        },
+      ],
+    })
+    const walHost = storage.child<ThreadHost>('wal')
+    const walRef = walHost.supervisor.child<ActorRef<unknown, unknown>>('wal-writer')
+    const shardRefs: ActorRef<ShardMsg, ShardAnswer>[] = []
+    for (let thread = 0; thread < Math.min(config.threads, identity.shards); thread++) {
+      const specs: RemoteChildSpec[] = []
+      for (let shard = thread; shard < identity.shards; shard += config.threads) {
+        specs.push(shardSpec(shard, identity, config, dataDir, walRef, gatewayRef))
+      }
+      const host = (await storage.startChild({ id: `shards-${thread + 1}`, thread: { name: `shards-${thread + 1}`, children: specs } })) as ThreadHost
+      for (const spec of specs) shardRefs[Number(spec.id.slice('shard-'.length))] = host.supervisor.child(spec.id)
+    }
+    gateway.shards = shardRefs
+    await waitForLeaders(gateway, config.readyTimeoutMs)
+    let closing: Promise<void> | undefined
+    const close = () =>
+      (closing ??= (async () => {
+        gateway.close()
+        await system.shutdown()
+        log.info('node stopped')
+      })())
+    log.info({ shards: identity.shards, threads: config.threads, sync: config.sync, dataDir }, 'node ready')
+    return new TroupeNode(identity.nodeId, gateway, close)
+  } catch (error) {
+    await system.shutdown()
+    throw error
+  }
+}
+
+function shardSpec(
+  shard: number,
+  identity: NodeIdentity,
+  config: ResolvedNodeOptions,
+  dataDir: string,
+  wal: ActorRef<unknown, unknown>,
+  gateway: ActorRef<unknown, unknown>,
+): RemoteChildSpec {
+  const args: ShardActorArgs = {
+    shard,
+    nodeId: identity.nodeId,
+    voters: [identity.nodeId],
+    snapshotDir: join(dataDir, 'snapshots'),
+    wal: wal.address,
+    gateway: gateway.address,
+    tickMs: config.tickMs,
+    seed: randomInt(2 ** 31),
+    replica: { electionTicks: config.electionTicks, snapshotEveryEntries: config.snapshotEveryEntries, readOnly: config.readOnly },
+  }
+  return {
+    id: `shard-${shard}`,
+    definition: { module: shardActorModule, export: 'shardActor', args },
+    mailbox: { capacity: 100_000 },
+    shutdownMs: 5_000,
+  }
+}
+
+async function waitForLeaders(gateway: Gateway, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (let shard = 0; shard < gateway.shardCount; shard++) {
+    for (;;) {
+      const status = await gateway.status(shard)
+      if (status.leader !== 0) break
+      if (Date.now() > deadline) throw new Error(`shard ${shard} elected no leader within ${timeoutMs} ms`)
+      await new Promise((r) => setTimeout(r, 20))
+    }
+  }
+}
+
+/** The shard count is fixed when the cluster is created; a later start keeps it. */
+async function loadIdentity(dataDir: string, config: ResolvedNodeOptions): Promise<NodeIdentity> {
+  const path = join(dataDir, 'node.json')
+  try {
+    const stored = JSON.parse(await readFile(path, 'utf8')) as NodeIdentity
+    if (stored.nodeId !== config.id) {
+      throw new Error(`data directory ${dataDir} belongs to node ${stored.nodeId}, not node ${config.id}`)
+    }
+    return stored
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+  }
+  const identity: NodeIdentity = { format: 1, nodeId: config.id, shards: config.shards }
+  await writeFile(`${path}.tmp`, JSON.stringify(identity) + '\n')
+  await rename(`${path}.tmp`, path)
+  return identity
+}

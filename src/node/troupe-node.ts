@@ -1,0 +1,295 @@
+// The handle an application gets from startNode(): queues, KV and the
+// cluster's status, through the same gateway the HTTP and TCP servers use.
+import { Packr, Unpackr } from 'msgpackr'
+import type { Gateway } from '../../actors/gateway.js'
+import type { ShardStatus } from '../../actors/shard-replica.js'
+import { shardForKey, shardForQueue } from '../cluster/placement.js'
+import {
+  checkBatchSize,
+  checkDedupId,
+  checkKey,
+  checkPriority,
+  checkQueueConfigPatch,
+  checkQueueName,
+  checkReceiveMax,
+  checkValue,
+  checkWaitMs,
+  MESSAGE_BODY_BYTES_MAX,
+  type CommandResults,
+  type MachineError,
+  type QueueConfig,
+  type QueueConfigPatch,
+  type QueueStats,
+  type ReceivedMessage,
+  type SendMessage,
+  type KvEntryView,
+} from '../machines/index.js'
+import { TroupeError } from './node-errors.js'
+
+export interface SendOptions {
+  /** Visible only after this delay (overrides the queue's delayMs). */
+  delayMs?: number
+  /** 0..9, higher first. */
+  priority?: number
+  /** A repeat within 5 minutes returns the first id and adds nothing. */
+  dedupId?: string
+}
+
+export interface BatchMessage extends SendOptions {
+  body: unknown
+}
+
+export interface ReceiveOptions {
+  /** 1..100, default 1. */
+  max?: number
+  /** Wait up to this long for a message when the queue is empty (0..20000). Default 0. */
+  waitMs?: number
+  /** Overrides the queue's visibility timeout for these deliveries. */
+  visibilityTimeoutMs?: number
+}
+
+export interface Message {
+  id: string
+  /** Names this delivery; pass it to ack, nack or extendVisibility. */
+  receipt: string
+  body: unknown
+  receiveCount: number
+  sentAt: number
+  priority: number
+}
+
+export interface QueueInfo {
+  name: string
+  config: QueueConfig
+  stats: QueueStats
+}
+
+export interface KvValue {
+  value: Uint8Array
+  version: number
+  expiresAt?: number
+}
+
+export interface ClusterStatus {
+  node: number
+  shards: { id: number; leader: number; term: number; commitIndex: number; appliedIndex: number; members: number[] }[]
+}
+
+// Message bodies are any msgpack-able value; plain msgpack, no shared structures.
+const bodyPackr = new Packr({ useRecords: false })
+const bodyUnpackr = new Unpackr({ useRecords: false })
+
+function check(error: MachineError | undefined): void {
+  if (error) throw new TroupeError(error.code, error.message)
+}
+
+export class Queues {
+  constructor(private readonly gateway: Gateway) {}
+
+  private shardOf(name: string): number {
+    check(checkQueueName(name))
+    return shardForQueue(name, this.gateway.shardCount)
+  }
+
+  /** Creates the queue, or updates its config when it exists. Resolves whether it was created. */
+  async put(name: string, config: QueueConfigPatch = {}): Promise<{ created: boolean; config: QueueConfig }> {
+    const shard = this.shardOf(name)
+    check(checkQueueConfigPatch(config, name))
+    return this.gateway.propose(shard, { type: 'queue.create', queue: name, config, update: true })
+  }
+
+  /** Creates the queue; CONFLICT when it exists with a different config. */
+  async create(name: string, config: QueueConfigPatch = {}): Promise<{ created: boolean; config: QueueConfig }> {
+    const shard = this.shardOf(name)
+    check(checkQueueConfigPatch(config, name))
+    return this.gateway.propose(shard, { type: 'queue.create', queue: name, config })
+  }
+
+  async delete(name: string): Promise<void> {
+    await this.gateway.propose(this.shardOf(name), { type: 'queue.delete', queue: name })
+  }
+
+  async purge(name: string): Promise<void> {
+    await this.gateway.propose(this.shardOf(name), { type: 'queue.purge', queue: name })
+  }
+
+  async get(name: string): Promise<QueueInfo> {
+    const shard = this.shardOf(name)
+    const timeoutMs = 5_000
+    const config = await this.gateway.call<QueueConfig | null>(shard, { type: 'queue-config', queue: name }, timeoutMs)
+    const stats = await this.gateway.call<QueueStats | null>(shard, { type: 'queue-stats', queue: name }, timeoutMs)
+    if (!config || !stats) throw new TroupeError('QUEUE_NOT_FOUND', `queue '${name}' does not exist`)
+    return { name, config, stats }
+  }
+
+  async list(): Promise<{ name: string; stats: QueueStats }[]> {
+    const all: { name: string; stats: QueueStats }[] = []
+    for (let shard = 0; shard < this.gateway.shardCount; shard++) {
+      const names = await this.gateway.call<string[]>(shard, { type: 'queue-names' }, 5_000)
+      for (const name of names) {
+        const stats = await this.gateway.call<QueueStats | null>(shard, { type: 'queue-stats', queue: name }, 5_000)
+        if (stats) all.push({ name, stats })
+      }
+    }
+    return all.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  }
+
+  async send(name: string, body: unknown, options: SendOptions = {}): Promise<string> {
+    const [id] = await this.sendBatch(name, [{ ...options, body }])
+    return id!
+  }
+
+  /** Sends 1..1000 messages, all or nothing. */
+  async sendBatch(name: string, messages: BatchMessage[]): Promise<string[]> {
+    const shard = this.shardOf(name)
+    check(checkBatchSize(messages.length))
+    const encoded = messages.map((message, i) => toSendMessage(message, i))
+    const result = await this.gateway.propose<CommandResults['queue.send']>(shard, { type: 'queue.send', queue: name, messages: encoded })
+    return result.ids
+  }
+
+  async receive(name: string, options: ReceiveOptions = {}): Promise<Message[]> {
+    const shard = this.shardOf(name)
+    const max = options.max ?? 1
+    const waitMs = options.waitMs ?? 0
+    check(checkReceiveMax(max))
+    check(checkWaitMs(waitMs))
+    const command = {
+      type: 'queue.receive' as const,
+      queue: name,
+      max,
+      ...(options.visibilityTimeoutMs !== undefined ? { visibilityTimeoutMs: options.visibilityTimeoutMs } : {}),
+    }
+    const result = await this.gateway.receive<CommandResults['queue.receive']>(shard, command, waitMs)
+    return result.messages.map(fromReceived)
+  }
+
+  /** Acks one receipt (RECEIPT_NOT_FOUND when it names no current delivery) or many (the error lists exactly the missing). */
+  async ack(name: string, receipts: string | string[]): Promise<void> {
+    const list = typeof receipts === 'string' ? [receipts] : receipts
+    const result = await this.gateway.propose<CommandResults['queue.ack']>(this.shardOf(name), {
+      type: 'queue.ack',
+      queue: name,
+      receipts: list,
+    })
+    if (result.missing.length > 0) {
+      throw new TroupeError('RECEIPT_NOT_FOUND', `${result.missing.length} receipt(s) name no current delivery`, {
+        missing: result.missing,
+      })
+    }
+  }
+
+  async nack(name: string, receipt: string, options: { delayMs?: number } = {}): Promise<void> {
+    await this.gateway.propose(this.shardOf(name), {
+      type: 'queue.nack',
+      queue: name,
+      receipt,
+      ...(options.delayMs !== undefined ? { delayMs: options.delayMs } : {}),
+    })
+  }
+
+  async extendVisibility(name: string, receipt: string, timeoutMs: number): Promise<void> {
+    await this.gateway.propose(this.shardOf(name), { type: 'queue.visibility', queue: name, receipt, timeoutMs })
+  }
+}
+
+export class Kv {
+  constructor(private readonly gateway: Gateway) {}
+
+  private shardOf(key: string): number {
+    check(checkKey(key))
+    return shardForKey(key, this.gateway.shardCount)
+  }
+
+  async put(key: string, value: Uint8Array | string, options: { ttlMs?: number; ifVersion?: number } = {}): Promise<number> {
+    const shard = this.shardOf(key)
+    const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value
+    check(checkValue(bytes))
+    const result = await this.gateway.propose<CommandResults['kv.put']>(shard, {
+      type: 'kv.put',
+      key,
+      value: bytes,
+      ...(options.ttlMs !== undefined ? { ttlMs: options.ttlMs } : {}),
+      ...(options.ifVersion !== undefined ? { ifVersion: options.ifVersion } : {}),
+    })
+    return result.version
+  }
+
+  /** The value and its version, or undefined when the key does not exist. Linearizable unless `stale`. */
+  async get(key: string, options: { consistency?: 'linearizable' | 'stale' } = {}): Promise<KvValue | undefined> {
+    const shard = this.shardOf(key)
+    const stale = options.consistency === 'stale'
+    const entry = await this.gateway.call<KvEntryView | null>(shard, { type: 'get', key, stale }, 10_000)
+    if (!entry) return undefined
+    return { value: entry.value, version: entry.version, ...(entry.expiresAtMs > 0 ? { expiresAt: entry.expiresAtMs } : {}) }
+  }
+
+  async delete(key: string, options: { ifVersion?: number } = {}): Promise<void> {
+    await this.gateway.propose(this.shardOf(key), {
+      type: 'kv.delete',
+      key,
+      ...(options.ifVersion !== undefined ? { ifVersion: options.ifVersion } : {}),
+    })
+  }
+}
+
+export class TroupeNode {
+  readonly queues: Queues
+  readonly kv: Kv
+
+  constructor(
+    readonly id: number,
+    private readonly gateway: Gateway,
+    private readonly shutdown: () => Promise<void>,
+  ) {
+    this.queues = new Queues(gateway)
+    this.kv = new Kv(gateway)
+  }
+
+  async status(): Promise<ClusterStatus> {
+    const shards: ShardStatus[] = []
+    for (let shard = 0; shard < this.gateway.shardCount; shard++) shards.push(await this.gateway.status(shard))
+    return {
+      node: this.id,
+      shards: shards.map((s) => ({
+        id: s.shard,
+        leader: s.leader,
+        term: s.term,
+        commitIndex: s.commitIndex,
+        appliedIndex: s.appliedIndex,
+        members: s.members,
+      })),
+    }
+  }
+
+  /** Stops the node: in-flight requests finish or fail, the WAL is flushed and closed. */
+  close(): Promise<void> {
+    return this.shutdown()
+  }
+}
+
+function toSendMessage(message: BatchMessage, position: number): SendMessage {
+  const body = bodyPackr.pack(message.body)
+  if (body.byteLength > MESSAGE_BODY_BYTES_MAX) {
+    throw new TroupeError('PAYLOAD_TOO_LARGE', `messages[${position}].body is ${body.byteLength} bytes encoded; the limit is ${MESSAGE_BODY_BYTES_MAX}`)
+  }
+  if (message.priority !== undefined) check(checkPriority(message.priority))
+  if (message.dedupId !== undefined) check(checkDedupId(message.dedupId))
+  return {
+    body,
+    ...(message.delayMs !== undefined ? { delayMs: message.delayMs } : {}),
+    ...(message.priority !== undefined ? { priority: message.priority } : {}),
+    ...(message.dedupId !== undefined ? { dedupId: message.dedupId } : {}),
+  }
+}
+
+function fromReceived(message: ReceivedMessage): Message {
+  return {
+    id: message.id,
+    receipt: message.receipt,
+    body: bodyUnpackr.unpack(message.body),
+    receiveCount: message.receiveCount,
+    sentAt: message.sentAtMs,
+    priority: message.priority,
+  }
+}
