@@ -124,3 +124,37 @@ t.test('reads return the same entries from the memory cache and from disk', asyn
   await t.rejects(uncached.readEntries(2, 1, 102), { code: 'WAL_OUT_OF_RANGE' })
   await uncached.close()
 })
+
+t.test('a failed write fails the WAL for good: nothing queued is confirmed, nothing new is accepted', async (t) => {
+  const dir = await tempDir(t)
+  const wal = await Wal.open({ dir, segmentBytesMax: 2048 })
+  // The next segment's name is taken, so the roll's exclusive create fails like a disk error would.
+  const { symlink } = await import('node:fs/promises')
+  const { join } = await import('node:path')
+  await symlink('/dev/full', join(dir, 'wal-0000000000000002.log'))
+  let index = 0
+  const results: string[] = []
+  for (let round = 0; round < 40 && results.length === 0; round++) {
+    const batch = Array.from({ length: 4 }, () => {
+      index++
+      return wal.append({ shard: 1, entries: [entry(1, index, 1)] }).then(
+        () => 'ok',
+        (error: unknown) => (isWalError(error) ? error.code : String(error)),
+      )
+    })
+    const outcomes = await Promise.all(batch)
+    results.push(...outcomes.filter((o) => o !== 'ok'))
+  }
+  t.ok(results.length > 0, 'writes failed once the roll failed')
+  t.ok(results.every((code) => code === 'WAL_FAILED'), `codes: ${[...new Set(results)].join(',')}`)
+  await t.rejects(wal.append({ shard: 1, entries: [entry(1, index + 1, 1)] }), { code: 'WAL_FAILED' })
+  const durable = wal.shardState(1).lastIndex
+  await wal.close()
+  // Once the cause is gone, a restart recovers everything that was confirmed.
+  const { unlink } = await import('node:fs/promises')
+  await unlink(join(dir, 'wal-0000000000000002.log'))
+  const reopened = await Wal.open({ dir, segmentBytesMax: 2048 })
+  t.ok(durable > 0 && reopened.shardState(1).lastIndex >= durable, `confirmed through ${durable}, recovered ${reopened.shardState(1).lastIndex}`)
+  t.same((await reopened.readEntries(1, 1, durable + 1)).map((e) => e.payload), Array.from({ length: durable }, (_, i) => entry(1, i + 1, 1).payload))
+  await reopened.close()
+})
