@@ -19,6 +19,8 @@ interface RunOptions {
 
 interface RunResult extends Measurement {
   committedEntries: number
+  /** Committed entries per second of this process's CPU time: less sensitive to a busy machine than opsPerSec. */
+  entriesPerCpuSecond: number
   rounds: number
   p50Rounds: number
   p99Rounds: number
@@ -110,6 +112,7 @@ function run(options: RunOptions): RunResult {
   let committedEntries = 0
   let round = 0
   const startMs = performance.now()
+  const startCpu = process.cpuUsage()
   const deadlineMs = startMs + options.seconds * 1000
   let nowMs = startMs
 
@@ -144,11 +147,14 @@ function run(options: RunOptions): RunResult {
     nowMs = performance.now()
   }
   const elapsedSeconds = (nowMs - startMs) / 1000
+  const cpu = process.cpuUsage(startCpu)
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6
   return {
     name: `batch ${options.batchSize} x ${options.entryBytes} B`,
     opsPerSec: Math.round(committedEntries / elapsedSeconds),
     ...summarize(latencyUs),
     committedEntries,
+    entriesPerCpuSecond: Math.round(committedEntries / cpuSeconds),
     rounds: round,
     p50Rounds: roundsHistogram.getValueAtPercentile(50),
     p99Rounds: roundsHistogram.getValueAtPercentile(99),
@@ -168,7 +174,8 @@ export async function main(args: BenchArgs): Promise<BenchResult> {
     process.stdout.write(formatTable([batched, unbatched]) + '\n')
     process.stdout.write(
       `commit latency in shuttle rounds (propose, persist+send, follower ack, leader commit+apply): ` +
-        `batched p50 ${batched.p50Rounds} p99 ${batched.p99Rounds}; unbatched p50 ${unbatched.p50Rounds} p99 ${unbatched.p99Rounds}\n`,
+        `batched p50 ${batched.p50Rounds} p99 ${batched.p99Rounds}; unbatched p50 ${unbatched.p50Rounds} p99 ${unbatched.p99Rounds}\n` +
+        `committed entries per CPU second: batched ${batched.entriesPerCpuSecond}, unbatched ${unbatched.entriesPerCpuSecond}\n`,
     )
   }
   return {
@@ -186,6 +193,7 @@ export async function main(args: BenchArgs): Promise<BenchResult> {
     pipelineDepth,
     seconds,
     committedEntries: batched.committedEntries,
+    entriesPerCpuSecond: batched.entriesPerCpuSecond,
     baseline: {
       name: unbatched.name,
       opsPerSec: unbatched.opsPerSec,

@@ -159,7 +159,11 @@ export class RawNode {
       if (rd.snapshot.metadata.index > log.applied) log.applied = rd.snapshot.metadata.index
     }
     const committed = rd.committedEntries
-    if (committed.length > 0) this.raft.appliedTo(committed[committed.length - 1]!.index, payloadSizeBytes(committed))
+    if (committed.length > 0) {
+      // Only a leader counts uncommitted proposal bytes; skip the sum elsewhere.
+      const payloadBytes = this.raft.uncommittedSizeBytes > 0 ? payloadSizeBytes(committed) : 0
+      this.raft.appliedTo(committed[committed.length - 1]!.index, payloadBytes)
+    }
     const entries = rd.entries
     if (entries.length > 0) {
       const last = entries[entries.length - 1]!
