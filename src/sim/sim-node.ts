@@ -58,7 +58,8 @@ export interface NodeHost {
   trace(line: string): void
   onConfChangeApplied(node: NodeId, index: number, cc: ConfChange, confState: ConfState): void
   createCore(config: RaftConfig): SimRaftCore
-  coreSeed(node: NodeId, incarnation: number): RaftConfig['rng']
+  /** The core's random generator for one life of a node. */
+  coreRng(node: NodeId, incarnation: number): RaftConfig['rng']
 }
 
 interface PendingRead {
@@ -145,7 +146,7 @@ export class SimNode {
     this.#core = this.#host.createCore({
       id: this.id,
       storage: this.storage,
-      rng: this.#host.coreSeed(this.id, this.#incarnation),
+      rng: this.#host.coreRng(this.id, this.#incarnation),
       electionTicks: this.#options.electionTicks,
       heartbeatTicks: this.#options.heartbeatTicks,
       applied: snapshot.metadata.index,

@@ -216,7 +216,7 @@ class Simulation {
   #nextNodeId: NodeId
   #quiet = false
   #completedAtQuiet = 0
-  readonly #stats = { crashes: 0, partitions: 0, confChanges: 0, transfers: 0 }
+  readonly #stats = { crashes: 0, partitions: 0, confChanges: 0, transfers: 0, snapshotChunksSent: 0, linearizabilityStates: 0 }
   readonly #scenario: string
 
   constructor(requested: SimulationOptions) {
@@ -303,7 +303,7 @@ class Simulation {
   #finalChecks(): SimulationFailure | undefined {
     const history = this.#history.operations()
     const result = checkLinearizability(kvModel, history)
-    this.#linearizabilityStates = result.statesExplored
+    this.#stats.linearizabilityStates = result.statesExplored
     if (result.verdict === 'not-linearizable') {
       const blocked = history.find((op) => op.id === result.blockedOperationId)
       const failure: SimulationFailure = { code: 'LINEARIZABILITY', message: result.explanation }
@@ -323,8 +323,6 @@ class Simulation {
     return undefined
   }
 
-  #linearizabilityStates = 0
-
   #completed(): number {
     return this.#clients.reduce((sum, c) => sum + c.stats.completed, 0)
   }
@@ -342,10 +340,8 @@ class Simulation {
       committedIndex: this.#checker.committedIndex,
       ...this.#stats,
       messagesSent: this.#network.stats.sent,
-      snapshotChunksSent: this.#snapshotChunksSent,
       leaderTerms: this.#checker.leaderTerms,
       messagesDropped: this.#network.stats.dropped + this.#network.stats.blocked,
-      linearizabilityStates: this.#linearizabilityStates,
     }
   }
 
@@ -365,7 +361,7 @@ class Simulation {
       trace: (line) => this.#trace.record(this.#queue.nowMs, line),
       onConfChangeApplied: (nodeId, index, cc, confState) => this.#confChangeApplied(nodeId, index, cc, confState),
       createCore: (config) => new RawNode(config),
-      coreSeed: (nodeId, incarnation) => createRng((this.#options.seed * 8 + Stream.Cores) * 4096 + nodeId * 64 + (incarnation % 64)),
+      coreRng: (nodeId, incarnation) => createRng((this.#options.seed * 8 + Stream.Cores) * 4096 + nodeId * 64 + (incarnation % 64)),
     })
     this.#nodes.set(id, node)
     node.start()
@@ -403,10 +399,8 @@ class Simulation {
 
   // ------------------------------------------------------------ network
 
-  #snapshotChunksSent = 0
-
   #send(from: number, to: number, envelope: SimEnvelope): void {
-    if (envelope.kind === 'raft' && envelope.message.type === 'snap') this.#snapshotChunksSent++
+    if (envelope.kind === 'raft' && envelope.message.type === 'snap') this.#stats.snapshotChunksSent++
     const delays = this.#network.transmit(from, to)
     if (delays.length === 0) return
     const label = `${endpointName(from)}>${endpointName(to)} ${describeEnvelope(envelope)}`
