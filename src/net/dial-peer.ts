@@ -2,7 +2,7 @@
 import { connect } from 'node:net'
 import { NetError } from './net-error.js'
 import { parsePeerAddress } from './peer-address.js'
-import { PeerConnection, type PeerConnectionOptions } from './peer-connection.js'
+import { PeerConnection, resolveConnectionOptions, type PeerConnectionOptions } from './peer-connection.js'
 
 export interface DialPeerOptions extends PeerConnectionOptions {
   /** The node id that must answer at this address. */
@@ -21,7 +21,14 @@ export const dialPeerDefaults = {
 
 /** Resolves with a verified connection (call start() on it); rejects with a NetError. */
 export function dialPeer(address: string, options: DialPeerOptions): Promise<PeerConnection> {
-  const { host, port } = parsePeerAddress(address)
+  let host: string
+  let port: number
+  try {
+    ;({ host, port } = parsePeerAddress(address))
+    resolveConnectionOptions(options) // refuse bad options before connecting
+  } catch (error) {
+    return Promise.reject(error)
+  }
   const connectTimeoutMs = options.connectTimeoutMs ?? dialPeerDefaults.connectTimeoutMs
   if (!Number.isSafeInteger(connectTimeoutMs) || connectTimeoutMs < 1) {
     return Promise.reject(new NetError('INVALID_CONFIG', `connectTimeoutMs must be a positive integer, got ${connectTimeoutMs}`))

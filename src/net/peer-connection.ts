@@ -125,7 +125,14 @@ export class PeerConnection {
    * NetError.
    */
   static open(socket: Socket, options: PeerConnectionOptions, side: HandshakeSideOptions): Promise<PeerConnection> {
-    return runHandshake(socket, resolveConnectionOptions(options), side)
+    let resolved: ResolvedConnectionOptions
+    try {
+      resolved = resolveConnectionOptions(options)
+    } catch (error) {
+      socket.destroy()
+      return Promise.reject(asNetError(error))
+    }
+    return runHandshake(socket, resolved, side)
   }
 
   /** @internal Use PeerConnection.open. */
