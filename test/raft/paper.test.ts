@@ -4,6 +4,7 @@
 import t from 'tap'
 import { NONE, type Message, type Raft } from '../../src/raft/index.js'
 import { entriesWithTerms, entry, msg, newRaft, persist, readMessages, sortByTo, storageWith, tickUntilElection } from './helpers.js'
+import { bytes, Network } from './network.js'
 
 const DATA = new TextEncoder().encode('some data')
 
@@ -432,4 +433,61 @@ t.test('§5.4.2 "Raft never commits log entries from previous terms by counting 
     ack(r, 2, c.ackIndex)
     t.equal(r.log.committed, c.committed, `a follower acknowledged up to ${c.ackIndex}`)
   }
+})
+
+t.test('§5.2 "The third possible outcome is that a candidate neither wins nor loses the election ... each candidate will time out and start a new election by incrementing its term"', async (t) => {
+  const ids = [1, 2, 3, 4]
+  const rafts = new Map(ids.map((id) => [id, newRaft(id, ids)]))
+  // Split vote: 1 and 3 campaign at once; 2 votes for 1, 4 for 3.
+  rafts.get(1)!.hup(false)
+  rafts.get(3)!.hup(false)
+  for (const [voter, candidate] of [
+    [2, 1],
+    [4, 3],
+  ] as const) {
+    const r = rafts.get(voter)!
+    r.step(msg({ type: 'vote', from: candidate, to: voter, term: 1, index: 0, logTerm: 0 }))
+    for (const m of readMessages(r)) rafts.get(m.to)!.step(m)
+  }
+  t.equal(rafts.get(1)!.role, 'candidate', 'no majority for node 1')
+  t.equal(rafts.get(3)!.role, 'candidate', 'no majority for node 3')
+  const c = rafts.get(1)!
+  for (let i = 0; i < 2 * c.cfg.electionTicks && c.term === 1; i++) c.tick()
+  t.equal(c.term, 2, 'a new election in a new term')
+  t.equal(c.role, 'candidate')
+})
+
+t.test('§5.3 "If followers crash or run slowly, or if network packets are lost, the leader retries AppendEntries RPCs indefinitely until all followers eventually store all log entries."', async (t) => {
+  const net = new Network([1, 2, 3])
+  net.elect(1)
+  net.dropType('app')
+  net.get(1).node.propose(bytes('retry-me'))
+  net.stabilize()
+  t.same(net.get(2).applied, [], 'the append was lost')
+  net.allowType('app')
+  net.tickAll(2)
+  t.same(net.get(2).applied, ['retry-me'])
+  t.same(net.get(3).applied, ['retry-me'])
+})
+
+t.test('§5.5 "Raft RPCs are idempotent, so this causes no harm": a repeated AppendEntries changes nothing', async (t) => {
+  const r = newRaft(1, [1, 2, 3])
+  r.becomeFollower(1, 2)
+  const append = msg({ type: 'app', from: 2, to: 1, term: 1, index: 0, logTerm: 0, commit: 1, entries: [entry(1, 1, DATA), entry(2, 1, DATA)] })
+  r.step(append)
+  const first = readMessages(r)
+  r.step(append)
+  const second = readMessages(r)
+  t.equal(r.log.lastIndex(), 2)
+  t.equal(r.log.committed, 1)
+  t.same(
+    first.map((m) => [m.type, m.index, m.reject]),
+    [['appResp', 2, false]],
+  )
+  t.same(
+    second.map((m) => [m.type, m.reject]),
+    [['appResp', false]],
+    'the repeat is acknowledged, not rejected',
+  )
+  t.ok(second[0]!.index >= 1, 'and acknowledges at least the committed prefix')
 })
