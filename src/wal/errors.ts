@@ -3,6 +3,7 @@ export type WalErrorCode =
   | 'WAL_CLOSED'
   | 'WAL_FAILED'
   | 'WAL_LOCKED'
+  | 'WAL_OVERLOADED'
   | 'WAL_INVALID_ARGUMENT'
   | 'WAL_NOT_CONTIGUOUS'
   | 'WAL_WRITE_TOO_LARGE'

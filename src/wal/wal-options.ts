@@ -41,7 +41,7 @@ export interface WalOptions {
   batchRecordsMax?: number
   /** Bytes accepted but not yet written; beyond it `submit` waits. Default 64 MiB. */
   pendingBytesMax?: number
-  /** Writes accepted but not yet written; beyond it `submit` waits. Default 16384. */
+  /** Writes accepted but not yet written; beyond it `submit` waits. As many more may wait; beyond that, WAL_OVERLOADED. Default 16384. */
   pendingWritesMax?: number
   /** Largest entry payload (a 10 MiB request plus framing). Default 11 MiB; below batchBytesMax. */
   payloadBytesMax?: number

@@ -121,7 +121,9 @@ export class Wal {
    * Validates and queues one shard's write. Resolves once the write is accepted, which
    * waits while the queue is over `pendingWritesMax` / `pendingBytesMax` (backpressure);
    * the receipt's `durable` resolves once it is on disk. Rejects with WAL_INVALID_ARGUMENT,
-   * WAL_NOT_CONTIGUOUS, WAL_COMPACTED, WAL_WRITE_TOO_LARGE, WAL_CLOSED or WAL_FAILED.
+   * WAL_NOT_CONTIGUOUS, WAL_COMPACTED, WAL_WRITE_TOO_LARGE, WAL_CLOSED, WAL_FAILED, or
+   * WAL_OVERLOADED when `pendingWritesMax` writes are already waiting (callers that
+   * await each submit never see it).
    */
   submit(write: ShardWrite): Promise<WalReceipt> {
     try {
@@ -131,6 +133,10 @@ export class Wal {
         payloadBytesMax: this.options.payloadBytesMax,
         writeBytesMax: this.options.batchBytesMax,
       })
+      const mustWait = this.waiting.length > 0 || !this.hasRoomFor(encoded)
+      if (mustWait && this.waiting.length >= this.options.pendingWritesMax) {
+        throw new WalError('WAL_OVERLOADED', `${this.waiting.length} writes already wait for room; submit less at once`)
+      }
       this.accepted.set(write.shard, encoded.after)
       let queued: QueuedWrite | undefined
       const durable = new Promise<DurableAck>((resolve, reject) => {
@@ -139,7 +145,7 @@ export class Wal {
       // The caller may only look at `durable` later; a failure must not count as unhandled meanwhile.
       durable.catch(() => undefined)
       const receipt: WalReceipt = { durable }
-      if (this.waiting.length === 0 && this.hasRoomFor(encoded)) {
+      if (!mustWait) {
         this.enqueue(queued!)
         return Promise.resolve(receipt)
       }

@@ -46,17 +46,34 @@ t.test('each write learns the index through which its shard is durable', async (
 })
 
 t.test('submit waits while the queue is over its bound and accepts in order once it drains', async (t) => {
-  const wal = await Wal.open({ dir: await tempDir(t), pendingWritesMax: 2 })
+  const wal = await Wal.open({ dir: await tempDir(t), pendingWritesMax: 3 })
   const receipts = []
-  for (let i = 1; i <= 12; i++) receipts.push(wal.submit({ shard: 5, entries: [entry(5, i, 1)] }))
+  for (let i = 1; i <= 6; i++) receipts.push(wal.submit({ shard: 5, entries: [entry(5, i, 1)] }))
+  t.equal(wal.stats().waitingWrites, 3, 'three writes wait for room')
   let accepted = 0
   for (const r of receipts) void r.then(() => accepted++)
   await Promise.resolve()
-  t.ok(wal.stats().waitingWrites > 0, 'some writes wait for room')
-  t.ok(accepted < 12, 'not all submits resolved before the queue drained')
+  t.ok(accepted < 6, 'not all submits resolved before the queue drained')
   const acks = await Promise.all(receipts.map(async (r) => (await r).durable))
-  t.same(acks.map((a) => a.durableIndex), Array.from({ length: 12 }, (_, i) => i + 1))
+  t.same(acks.map((a) => a.durableIndex), [1, 2, 3, 4, 5, 6])
   t.equal(wal.stats().waitingWrites, 0)
+  await wal.close()
+})
+
+t.test('beyond the bound on waiting writes, submit refuses instead of queueing without limit', async (t) => {
+  const wal = await Wal.open({ dir: await tempDir(t), pendingWritesMax: 2 })
+  const submits = Array.from({ length: 8 }, (_, i) =>
+    wal.submit({ shard: 6, entries: [entry(6, i + 1, 1)] }).then(
+      (r) => r.durable.then(() => 'durable'),
+      (error: unknown) => (isWalError(error) ? error.code : String(error)),
+    ),
+  )
+  const outcomes = await Promise.all(submits)
+  t.ok(outcomes.includes('WAL_OVERLOADED'), outcomes.join(','))
+  // What was accepted is contiguous from 1: a refused write never advanced the shard's log.
+  const accepted = outcomes.filter((o) => o === 'durable').length
+  t.equal(wal.shardState(6).lastIndex, accepted)
+  t.same(outcomes.slice(0, accepted), Array.from({ length: accepted }, () => 'durable'))
   await wal.close()
 })
 
