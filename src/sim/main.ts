@@ -15,9 +15,11 @@ const usage = `usage: npm run sim -- [options]
   --read-only MODE    safe | lease-based (default: drawn per seed)
   --drift R           clock drift: each node ticks at tickMs * (1 ± up to R);
                       fixes the fault rates too (no per-seed draw)
-  --no-vary           the same fault rates and read mode for every seed
-                      (default: each seed draws loss, duplication, disk speed,
-                      fault frequency, clock drift and read mode)
+  --no-vary           the same fault rates, core settings and read mode for every seed
+                      (default: each seed draws loss, duplication, latency,
+                      disk speed, fault frequency, clock drift, election and
+                      heartbeat ticks, flow-control limits, snapshot rate
+                      and read mode)
   --no-crashes, --no-partitions, --no-membership, --no-transfers
                       leave that kind of fault out
   --break MODE        inject a known bug to see it caught:
@@ -119,7 +121,7 @@ export function parseSimArgs(argv: readonly string[]): SimCliOptions {
         break
       }
       case '--no-vary':
-        sim.vary = { faults: false, readOnly: false }
+        sim.vary = { faults: false, core: false, readOnly: false }
         break
       case '--keep-going':
         keepGoing = true

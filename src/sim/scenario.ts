@@ -9,6 +9,8 @@ import type { SimulationOptions } from './simulation.js'
 export interface ScenarioVariation {
   /** Draw network, disk and fault rates from the seed. */
   faults: boolean
+  /** Draw the core's timing and flow-control settings and the snapshot rate from the seed. */
+  core: boolean
   /** Draw the read mode (safe ReadIndex or leader lease) from the seed. */
   readOnly: boolean
 }
@@ -35,11 +37,24 @@ export function applyScenario(options: SimulationOptions): { options: Simulation
     faults.faultGapMaxMs = pick([150, 400, 800])
     tickDriftRatio = pick([0, 0.01, 0.03])
   }
+  if (options.vary.core) {
+    node.electionTicks = pick([5, 10, 10])
+    node.heartbeatTicks = pick([1, 2])
+    node.snapshotEveryEntries = pick([8, 40, 40])
+    node.entriesKeptAfterSnapshot = pick([0, 5])
+    node.limits = {
+      maxSizePerMsgBytes: pick([300, 1024 * 1024]),
+      maxInflightMsgs: pick([1, 4, 256]),
+      snapshotChunkBytes: pick([256, 1024 * 1024]),
+    }
+  }
   if (options.vary.readOnly) node.readOnly = pick(['safe', 'safe', 'lease-based'] as const)
   const description =
     `scenario: loss=${network.lossRate} dup=${network.duplicateRate} slow=${network.slowRate} ` +
     `latency=${network.minLatencyMs}..${network.maxLatencyMs}ms disk=${faults.diskLatencyMinMs}..${faults.diskLatencyMaxMs}ms ` +
     `(slow ${faults.diskSlowRate} up to ${faults.diskSlowMaxMs}ms) faultGap=${faults.faultGapMinMs}..${faults.faultGapMaxMs}ms ` +
-    `drift=${tickDriftRatio} reads=${node.readOnly} voters=${options.initialVoters} clients=${options.clients}`
+    `drift=${tickDriftRatio} reads=${node.readOnly} voters=${options.initialVoters} clients=${options.clients} ` +
+    `ticks=${node.electionTicks}/${node.heartbeatTicks} snapshotEvery=${node.snapshotEveryEntries}+${node.entriesKeptAfterSnapshot} ` +
+    `limits=${JSON.stringify(node.limits)}`
   return { options: { ...options, network, faults, node, tickDriftRatio }, description }
 }

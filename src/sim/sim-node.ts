@@ -46,6 +46,8 @@ export interface NodeOptions {
   /** Every n-th read goes through the log instead of ReadIndex (0: never). */
   logReadEvery: number
   readOnly: 'safe' | 'lease-based'
+  /** Flow-control limits of the core, small ones to exercise its batching, windows and chunking. */
+  limits: Pick<RaftConfig, 'maxSizePerMsgBytes' | 'maxInflightMsgs' | 'snapshotChunkBytes'>
   faults: NodeFaults
 }
 
@@ -151,6 +153,7 @@ export class SimNode {
       heartbeatTicks: this.#options.heartbeatTicks,
       applied: snapshot.metadata.index,
       readOnly: this.#options.readOnly,
+      ...this.#options.limits,
     })
     this.#pump()
   }

@@ -64,6 +64,7 @@ export const defaultNodeOptions: NodeOptions = {
   entriesKeptAfterSnapshot: 5,
   logReadEvery: 4,
   readOnly: 'safe',
+  limits: {},
   faults: { staleReads: false, forgetVoteOnCrash: false, sendBeforePersist: false },
 }
 
@@ -119,7 +120,7 @@ export const defaultSimulationOptions: Omit<SimulationOptions, 'seed'> = {
   traceLines: 200,
   eventsMax: 2_000_000,
   checkLiveness: true,
-  vary: { faults: true, readOnly: true },
+  vary: { faults: true, core: true, readOnly: true },
 }
 
 export interface SimulationStats {

@@ -65,7 +65,7 @@ function firstFailure(faults: Partial<NodeFaults>, seedsMax: number, extra: Part
     ...base,
     faults: { ...base.faults, diskLatencyMaxMs: 15, diskSlowRate: 0.5, diskSlowMaxMs: 80, faultGapMaxMs: 150 },
     node: { ...base.node, faults: { ...base.node.faults, ...faults } },
-    vary: { faults: false, readOnly: true },
+    vary: { faults: false, core: false, readOnly: true },
     ...extra,
   }
   for (let seed = 1; seed <= seedsMax; seed++) {
