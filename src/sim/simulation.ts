@@ -93,7 +93,7 @@ export interface SimulationOptions {
   traceLines: number
   /** Events per run at most: a run that would need more fails as SIMULATOR. */
   eventsMax: number
-  /** Fail when no client operation completes in the quiet phase. */
+  /** Fail when no client operation completes in the quiet phase, or the members have not converged at its end. */
   checkLiveness: boolean
   /** Called with every trace line (verbose mode). */
   echo?: (line: string) => void
@@ -320,6 +320,22 @@ class Simulation {
         code: 'LIVENESS',
         message: `no client operation completed in the ${this.#options.quietMs} ms quiet phase (healed network, all members up)`,
       }
+    }
+    if (this.#options.checkLiveness) return this.#convergence()
+    return undefined
+  }
+
+  /** At the end of the quiet phase every member has applied everything committed, and one leads. */
+  #convergence(): SimulationFailure | undefined {
+    const members = this.#members().map((id) => this.#nodes.get(id)!)
+    const committed = this.#checker.committedIndex
+    const behind = members.filter((node) => node.appliedIndex < committed)
+    if (behind.length > 0) {
+      const where = behind.map((n) => `n${n.id} at ${n.appliedIndex} (${n.role})`).join(', ')
+      return { code: 'LIVENESS', message: `after the quiet phase, members have not applied up to the commit index ${committed}: ${where}` }
+    }
+    if (!members.some((node) => node.isLeader)) {
+      return { code: 'LIVENESS', message: `after the quiet phase, no member leads (members ${members.map((n) => `n${n.id}`).join(', ')})` }
     }
     return undefined
   }
