@@ -524,8 +524,8 @@ async function createSegment(options: ResolvedWalOptions, index: LogIndex, seque
   const header = encodeSegmentHeader(sequence)
   const checkpoint = index.checkpoint()
   await writeAllAt(fd, [header, checkpoint.buffer], 0)
+  // Preallocation waits for the first batch, so that opening a log only to read it stays cheap.
   const segment = new Segment(sequence, path, fd, header.byteLength + checkpoint.buffer.byteLength)
-  await preallocate(segment, segment.sizeBytes, options)
   if (options.sync === 'always') {
     await fdatasync(fd)
     await fsyncDirectory(options.dir)
