@@ -114,6 +114,8 @@ export interface ShardStatus {
   appliedIndex: number
   lastIndex: number
   members: number[]
+  /** Can serve: a leader that caught up, or a follower that knows its leader. */
+  ready: boolean
   parkedReceives: number
   pendingProposals: number
 }
@@ -172,6 +174,9 @@ export class ShardReplica {
   private walLastIndex = 0
   private bootstrapMark: { index: number; term: number } | undefined
   private appliedSinceSnapshot = 0
+  /** Last log index applied, no-ops and membership entries included (the machine counts only its commands). */
+  private appliedIndex = 0
+  private termStartIndex = Number.POSITIVE_INFINITY
   private snapshotting = false
   /** The leader's clock never goes backwards, even if the wall clock does. */
   private lastStampMs = 0
@@ -233,6 +238,7 @@ export class ShardReplica {
       storage.setHardState({ ...walState.hardState, commit: Math.max(commit, storage.initialState().hardState.commit) })
     }
     this.storage = storage
+    this.appliedIndex = applied
     this.confState = storage.initialState().confState
     this.term = storage.initialState().hardState.term
     this.raw = new RawNode({
@@ -331,6 +337,7 @@ export class ShardReplica {
   /** Leader-only local views (queue stats, config, names): fresh but not linearizable. */
   view<T>(look: (machine: ShardMachine) => T): ShardReply<T> {
     if (this.role !== 'leader') return { ok: false, error: notLeader(this.shard, this.leader) }
+    if (!this.leaderCaughtUp) return { ok: false, error: { code: 'UNAVAILABLE', message: `shard ${this.shard}: the new leader is catching up` } }
     return { ok: true, value: look(this.machine) }
   }
 
@@ -352,6 +359,7 @@ export class ShardReplica {
       appliedIndex: status.applied,
       lastIndex: status.lastIndex,
       members: [...status.confState.voters],
+      ready: this.role === 'leader' ? this.leaderCaughtUp : status.lead !== 0,
       parkedReceives: this.parkedCount,
       pendingProposals: this.waiters.size,
     }
@@ -359,6 +367,11 @@ export class ShardReplica {
 
   get isLeader(): boolean {
     return this.role === 'leader'
+  }
+
+  /** A leader that has applied everything committed before its term. */
+  get leaderCaughtUp(): boolean {
+    return this.role === 'leader' && this.appliedIndex >= this.termStartIndex
   }
 
   /** Fails everything waiting; the replica takes no more work. */
@@ -475,6 +488,9 @@ export class ShardReplica {
       this.failReads(notLeader(this.shard, this.leader))
     }
     if (!wasLeader && this.role === 'leader') {
+      // The entry this leader appended on election; until it is applied the
+      // machine may miss entries earlier leaders committed.
+      this.termStartIndex = this.raw.status().lastIndex
       this.log.info({ term: this.term }, 'became leader')
       // Dead-letter moves a previous leader left unfinished.
       queueMicrotask(() => {
@@ -484,6 +500,7 @@ export class ShardReplica {
   }
 
   private apply(entry: Entry): void {
+    this.appliedIndex = entry.index
     if (entry.type === 'conf') {
       this.confState = this.raw.applyConfChange(decodeConfChange(entry.data))
       this.storage.setConfState(this.confState)
@@ -529,6 +546,7 @@ export class ShardReplica {
 
   private restoreSnapshot(snapshot: Snapshot): void {
     this.machine = decodeMachine(this.shard, snapshot.data)
+    this.appliedIndex = snapshot.metadata.index
     this.confState = snapshot.metadata.confState
     this.appliedSinceSnapshot = 0
     this.log.info({ index: snapshot.metadata.index }, 'installed a snapshot from the leader')
@@ -536,7 +554,7 @@ export class ShardReplica {
 
   private maybeSnapshot(): void {
     if (this.snapshotting || this.appliedSinceSnapshot < this.options.snapshotEveryEntries) return
-    const applied = this.machine.lastAppliedIndex
+    const applied = this.appliedIndex
     if (applied <= this.storage.snapshot().metadata.index || applied > this.storage.lastIndex()) return
     this.snapshotting = true
     this.appliedSinceSnapshot = 0
@@ -630,7 +648,7 @@ export class ShardReplica {
 
   private serveReads(): void {
     if (this.readBatches.length === 0) return
-    const applied = this.machine.lastAppliedIndex
+    const applied = this.appliedIndex
     const now = Date.now()
     const waiting: ReadBatch[] = []
     for (const batch of this.readBatches) {

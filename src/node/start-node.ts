@@ -122,7 +122,7 @@ async function waitForLeaders(gateway: Gateway, timeoutMs: number): Promise<void
   for (let shard = 0; shard < gateway.shardCount; shard++) {
     for (;;) {
       const status = await gateway.status(shard)
-      if (status.leader !== 0) break
+      if (status.ready) break
       if (Date.now() > deadline) throw new Error(`shard ${shard} elected no leader within ${timeoutMs} ms`)
       await new Promise((r) => setTimeout(r, 20))
     }

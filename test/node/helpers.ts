@@ -1,0 +1,29 @@
+// Shared helpers of the node tests: a node on a fresh data directory.
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pino } from 'pino'
+import { startNode, type NodeOptions } from '../../src/index.js'
+import type { TroupeNode } from '../../src/node/troupe-node.js'
+
+export async function tempDir(prefix = 'troupe-test-'): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix))
+}
+
+export async function removeDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true })
+}
+
+export function startTestNode(dataDir: string, options: NodeOptions = {}): Promise<TroupeNode> {
+  return startNode({ dataDir, shards: 4, threads: 1, logger: pino({ level: process.env['LOG_LEVEL'] ?? 'silent' }), ...options })
+}
+
+export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await probe()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+}
