@@ -7,13 +7,12 @@ import { join } from 'node:path'
 import { lockDirectory, type DirLock } from './dir-lock.js'
 import { EntryCache } from './entry-cache.js'
 import { WalError } from './errors.js'
-import { fdatasync, fsyncDirectory, openFile, readFullyAt, writeAllAt } from './fs-io.js'
+import { fdatasync, fsyncDirectory, openFile, writeAllAt } from './fs-io.js'
 import { LogIndex, type UncoveredGap } from './log-index.js'
-import { decodeEntryAt } from './record-codec.js'
+import { locateEntries, readLocatedEntries } from './entry-reader.js'
 import { recoverSegments, type RecoveryReport } from './recovery.js'
 import { encodeSegmentHeader, SEGMENT_HEADER_BYTES, segmentFileName } from './segment-file.js'
 import { Segment } from './segment.js'
-import type { IndexedEntry } from './shard-log.js'
 import { encodeShardWrite, type AcceptedShard, type EncodedWrite } from './shard-write-encoder.js'
 import type { DurableAck, LogEntry, ShardState, ShardWrite } from './types.js'
 import { resolveWalOptions, type ResolvedWalOptions, type ShardPin, type WalOptions } from './wal-options.js'
@@ -46,9 +45,6 @@ interface QueuedWrite {
   resolve: (ack: DurableAck) => void
   reject: (error: Error) => void
 }
-
-/** Reads bigger than this are split rather than reading other shards' records in between. */
-const READ_SPAN_BYTES_MAX = 1 << 20
 
 export class Wal {
   readonly recovery: WalRecovery
@@ -189,8 +185,8 @@ export class Wal {
   readEntries(shard: number, fromIndex: number, toIndexExclusive: number, maxBytes = this.options.readBytesMax): Promise<LogEntry[]> {
     try {
       this.assertUsable()
-      const located = this.locate(shard, fromIndex, toIndexExclusive, maxBytes)
-      const read = this.readLocated(located)
+      const located = locateEntries(this.index.get(shard), shard, fromIndex, toIndexExclusive, maxBytes)
+      const read = readLocatedEntries(located, this.segments, this.options.payloadBytesMax)
       this.reads.add(read)
       void read.finally(() => this.reads.delete(read)).catch(() => undefined)
       return read
@@ -427,93 +423,6 @@ export class Wal {
     this.queueHead = 0
     this.queuedBytes = 0
     this.waiting = []
-  }
-
-  private locate(shard: number, fromIndex: number, toIndexExclusive: number, maxBytes: number): IndexedEntry[] {
-    const log = this.index.get(shard)
-    const snapshotIndex = log?.snapshotIndex ?? 0
-    const lastIndex = log?.lastIndex ?? 0
-    if (!Number.isSafeInteger(fromIndex) || !Number.isSafeInteger(toIndexExclusive) || fromIndex > toIndexExclusive) {
-      throw new WalError('WAL_INVALID_ARGUMENT', `bad range [${fromIndex}, ${toIndexExclusive})`)
-    }
-    if (fromIndex <= snapshotIndex) {
-      throw new WalError('WAL_COMPACTED', `shard ${shard}: index ${fromIndex} is covered by snapshot ${snapshotIndex}`)
-    }
-    if (toIndexExclusive > lastIndex + 1) {
-      throw new WalError('WAL_OUT_OF_RANGE', `shard ${shard}: range ends at ${toIndexExclusive - 1}, last durable index is ${lastIndex}`)
-    }
-    const located: IndexedEntry[] = []
-    let bytes = 0
-    for (let index = fromIndex; index < toIndexExclusive; index++) {
-      const entry = log!.entryAt(index)!
-      const payloadBytes = entry.payload?.byteLength ?? entry.sizeBytes
-      if (located.length > 0 && bytes + payloadBytes > maxBytes) break
-      located.push(entry)
-      bytes += payloadBytes
-    }
-    return located
-  }
-
-  private async readLocated(located: IndexedEntry[]): Promise<LogEntry[]> {
-    const result: LogEntry[] = new Array<LogEntry>(located.length)
-    // Hold every needed segment open before the first await, so that a deletion racing
-    // with this read cannot close an fd (and let the number be reused) under it.
-    const releases = new Map<number, () => void>()
-    for (const entry of located) {
-      if (entry.payload !== undefined || releases.has(entry.segment)) continue
-      const segment = this.segments.find((s) => s.sequence === entry.segment)
-      if (segment === undefined) throw new WalError('WAL_CORRUPT_RECORD', `segment ${entry.segment} is gone`)
-      releases.set(entry.segment, segment.acquire())
-    }
-    try {
-      let i = 0
-      while (i < located.length) {
-        const first = located[i]!
-        if (first.payload !== undefined) {
-          result[i] = { index: first.index, term: first.term, kind: first.kind, payload: first.payload }
-          i++
-          continue
-        }
-        // Coalesce the following uncached entries of the same segment into one read.
-        let end = i + 1
-        while (
-          end < located.length &&
-          located[end]!.payload === undefined &&
-          located[end]!.segment === first.segment &&
-          located[end]!.offset + located[end]!.sizeBytes - first.offset <= READ_SPAN_BYTES_MAX
-        ) {
-          end++
-        }
-        await this.readRun(located, i, end, result)
-        i = end
-      }
-      return result
-    } finally {
-      for (const release of releases.values()) release()
-    }
-  }
-
-  private async readRun(located: IndexedEntry[], from: number, to: number, result: LogEntry[]): Promise<void> {
-    const first = located[from]!
-    const last = located[to - 1]!
-    const spanBytes = last.offset + last.sizeBytes - first.offset
-    const segment = this.segments.find((s) => s.sequence === first.segment)
-    if (segment === undefined) throw new WalError('WAL_CORRUPT_RECORD', `segment ${first.segment} is gone`)
-    const buf = Buffer.allocUnsafe(spanBytes)
-    const got = await readFullyAt(segment.fd, buf, spanBytes, first.offset)
-    let usedBytes = 0
-    for (let i = from; i < to; i++) usedBytes += located[i]!.sizeBytes
-    const dense = usedBytes === spanBytes
-    for (let i = from; i < to; i++) {
-      const want = located[i]!
-      const at = want.offset - first.offset
-      const entry = decodeEntryAt(buf, at, Math.min(got, at + want.sizeBytes), this.options.payloadBytesMax)
-      if (entry.index !== want.index || entry.term !== want.term) {
-        throw new WalError('WAL_CORRUPT_RECORD', `expected entry ${want.index}/${want.term}, found ${entry.index}/${entry.term}`)
-      }
-      // Keep sparse spans from pinning other shards' bytes in memory.
-      result[i] = { ...entry, payload: dense ? entry.payload : Buffer.from(entry.payload) }
-    }
   }
 }
 
