@@ -24,6 +24,7 @@ const usage = `usage: npm run sim -- [options]
                       leave that kind of fault out
   --break MODE        inject a known bug to see it caught:
                       stale-reads | forget-vote | send-before-persist
+  --no-liveness       check safety only (no progress or convergence check)
   --keep-going        run every seed even after a failure
   --verbose           print every event of each run (use with one seed)
   --trace-lines N     events shown after a failure (default ${defaultSimulationOptions.traceLines})
@@ -122,6 +123,9 @@ export function parseSimArgs(argv: readonly string[]): SimCliOptions {
       }
       case '--no-vary':
         sim.vary = { faults: false, core: false, readOnly: false }
+        break
+      case '--no-liveness':
+        sim.checkLiveness = false
         break
       case '--keep-going':
         keepGoing = true
