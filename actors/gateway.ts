@@ -7,7 +7,7 @@ import type { DeadLetterEffect, ShardCommand, QueueReceiveCommand } from '../src
 import type { ActorFactory, ActorRef } from '../src/runtime/index.js'
 import { TroupeError, type TroupeErrorCode } from '../src/node/node-errors.js'
 import type { GatewayNotice, ShardAnswer, ShardMsg } from './shard-actor.js'
-import type { ShardReply, ShardStatus } from './shard-replica.js'
+import type { ShardErrorCode, ShardReply, ShardStatus } from './shard-replica.js'
 import type { Logger } from 'pino'
 
 export interface GatewayOptions {
@@ -27,20 +27,23 @@ export const gatewayDefaults: GatewayOptions = {
   deadLettersInFlightMax: 1_000,
 }
 
+export type ForwardFn = (to: number, shard: number, msg: ShardMsg, timeoutMs: number) => Promise<ShardReply<unknown>>
+
 export class Gateway {
-  /** Filled once the shard hosts are up; refs stay valid across restarts. */
-  shards: ActorRef<ShardMsg, ShardAnswer>[] = []
+  /** This node's replicas, by shard (holes for shards it does not host); refs stay valid across restarts. */
+  shards: (ActorRef<ShardMsg, ShardAnswer> | undefined)[] = []
+  /** Sends a request to another node (set once the peer network is up; absent on a single node). */
+  forward: ForwardFn | undefined
+  shardCount = 0
   private readonly deadLettersInFlight = new Set<string>()
   private closed = false
 
   constructor(
+    private readonly localId: number,
+    private readonly replicasOf: (shard: number) => number[],
     private readonly options: GatewayOptions,
     private readonly log: Logger,
   ) {}
-
-  get shardCount(): number {
-    return this.shards.length
-  }
 
   close(): void {
     this.closed = true
@@ -55,36 +58,58 @@ export class Gateway {
   }
 
   /**
-   * Asks a shard and unwraps its answer. A refusal that is known not to have
-   * changed anything (no leader yet) is retried with backoff until the
-   * deadline; anything else is final.
+   * Runs a request on the shard's leader, wherever it is, and unwraps the
+   * answer. NOT_LEADER moves the request to the named leader (one hop: the
+   * leader runs it locally). A refusal that is known not to have changed
+   * anything (no leader yet, unreachable node) is retried with backoff until
+   * the deadline; anything else is final.
    */
   async call<T>(shard: number, msg: ShardMsg, timeoutMs: number): Promise<T> {
     if (this.closed) throw new TroupeError('UNAVAILABLE', 'the node is shutting down')
-    const ref = this.shards[shard]
-    if (!ref) throw new TroupeError('UNAVAILABLE', `shard ${shard} is not running on this node`)
     const deadline = Date.now() + timeoutMs
+    let target = this.shards[shard] ? this.localId : this.replicasOf(shard)[0]!
     let delayMs = this.options.retryInitialMs
+    let redirects = 0
     for (;;) {
       const remainingMs = deadline - Date.now()
       if (remainingMs <= 0) throw new TroupeError('UNAVAILABLE', `shard ${shard} did not become available in time`)
-      let reply: ShardReply<unknown>
-      try {
-        reply = (await ref.ask(msg, { timeoutMs: remainingMs })) as ShardReply<unknown>
-      } catch (error) {
-        throw runtimeToTroupe(error, shard)
-      }
+      const reply =
+        target === this.localId || !this.forward
+          ? await this.callLocal(shard, msg, remainingMs)
+          : await this.forward(target, shard, msg, remainingMs)
       if (reply.ok) return reply.value as T
       const { error } = reply
-      if (error.code === 'UNAVAILABLE' && !this.closed && Date.now() + delayMs < deadline) {
+      const retryable = error.code === 'UNAVAILABLE' || (error.code === 'NOT_LEADER' && error.leaderId !== undefined)
+      if (retryable && !this.closed && Date.now() + delayMs < deadline) {
+        // Follow a leader hint at once, a few times; hints that go round in
+        // circles (an election under way) wait like any other refusal.
+        if (error.code === 'NOT_LEADER' && error.leaderId !== target && this.forward && redirects++ < 3) {
+          target = error.leaderId!
+          continue
+        }
+        redirects = 0
         await sleep(delayMs)
         delayMs = Math.min(this.options.retryMaxMs, delayMs * 2)
+        // Ask a replica here again: the leader may have moved or recovered.
+        if (this.shards[shard]) target = this.localId
         continue
       }
       throw new TroupeError(error.code as TroupeErrorCode, error.message, {
         ...(error.leaderId !== undefined ? { leaderId: error.leaderId } : {}),
         ...(error.missing !== undefined ? { missing: error.missing } : {}),
       })
+    }
+  }
+
+  /** Runs a request on this node's replica of the shard; never forwards. */
+  async callLocal(shard: number, msg: ShardMsg, timeoutMs: number): Promise<ShardReply<unknown>> {
+    const ref = this.shards[shard]
+    if (!ref) return { ok: false, error: { code: 'UNAVAILABLE', message: `node ${this.localId} holds no replica of shard ${shard}` } }
+    try {
+      return (await ref.ask(msg, { timeoutMs })) as ShardReply<unknown>
+    } catch (error) {
+      const failure = runtimeToTroupe(error, shard)
+      return { ok: false, error: { code: failure.code as ShardErrorCode, message: failure.message } }
     }
   }
 

@@ -256,7 +256,10 @@ export class ShardReplica {
       { snapshotIndex: applied, lastIndex: storage.lastIndex(), term: this.term, commit: storage.initialState().hardState.commit },
       'shard recovered',
     )
-    if (this.confState.voters.length === 1 && this.confState.voters[0] === this.options.nodeId) this.raw.campaign()
+    // The first listed replica campaigns at once: a single node leads without
+    // waiting an election timeout, and a cluster's leaders start out spread
+    // (replicasOf rotates the list per shard).
+    if (this.options.voters[0] === this.options.nodeId) this.raw.campaign()
     this.pump()
   }
 

@@ -23,13 +23,25 @@ export interface NodeOptions {
   requestTimeoutMs?: number
   /** `lease-based` serves linearizable reads from the leader lease (bounded clock drift). Default `safe` (ReadIndex). */
   readOnly?: 'safe' | 'lease-based'
+  /**
+   * The initial members, `1=host:peerport,2=host:peerport,...` (or a map of
+   * id → address); every member gets the same list. Absent: a single node.
+   */
+  cluster?: string | ReadonlyMap<number, string>
+  /** Peer (node-to-node) listen address. Default `127.0.0.1:7282`. */
+  peer?: string
+  /** Peers must prove knowledge of it before any Raft message is accepted (TROUPE_CLUSTER_SECRET). */
+  clusterSecret?: string
   /** How long start-up may wait for every shard to elect a leader. Default 30 s. */
   readyTimeoutMs?: number
   logger?: Logger
 }
 
-export interface ResolvedNodeOptions extends Required<Omit<NodeOptions, 'logger'>> {
+export interface ResolvedNodeOptions extends Required<Omit<NodeOptions, 'logger' | 'cluster' | 'clusterSecret'>> {
   logger: Logger | undefined
+  /** Every member, this node included: id → peer address. */
+  members: ReadonlyMap<number, string>
+  clusterSecret: string | undefined
 }
 
 export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
@@ -45,8 +57,12 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
     requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
     readOnly: options.readOnly ?? 'safe',
     readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
+    peer: options.peer ?? '127.0.0.1:7282',
+    members: new Map(),
+    clusterSecret: options.clusterSecret,
     logger: options.logger,
   }
+  resolved.members = resolveMembers(options.cluster, resolved.id, resolved.peer)
   positiveInteger('id', resolved.id)
   positiveInteger('shards', resolved.shards)
   positiveInteger('threads', resolved.threads)
@@ -64,4 +80,33 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
 
 function positiveInteger(name: string, value: number): void {
   if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`${name} must be a positive integer, got ${value}`)
+}
+
+/** Parses `1=host:port,2=host:port` and checks this node is in it. */
+export function resolveMembers(cluster: NodeOptions['cluster'], id: number, peer: string): ReadonlyMap<number, string> {
+  if (cluster === undefined || cluster === '') return new Map([[id, peer]])
+  let members: Map<number, string>
+  if (typeof cluster === 'string') {
+    members = new Map()
+    for (const part of cluster.split(',')) {
+      const match = /^\s*(\d+)=([^\s,]+)\s*$/.exec(part)
+      if (!match) throw new RangeError(`cluster: expected id=host:port, got '${part}'`)
+      const memberId = Number(match[1])
+      positiveInteger('cluster member id', memberId)
+      if (members.has(memberId)) throw new RangeError(`cluster: node ${memberId} is listed twice`)
+      members.set(memberId, match[2]!)
+    }
+  } else members = new Map(cluster)
+  if (!members.has(id)) throw new RangeError(`cluster: this node (${id}) is not in the member list`)
+  return members
+}
+
+/** The replicas of a shard: every member when there are at most 3, else 3 of them, rotating by shard. */
+export function replicasOf(shard: number, members: ReadonlyMap<number, string>): number[] {
+  const ids = [...members.keys()].sort((a, b) => a - b)
+  if (ids.length <= 3) {
+    // Rotated per shard: the first replica campaigns first, so leaders start out spread.
+    return ids.map((_, i) => ids[(i + shard) % ids.length]!)
+  }
+  return [0, 1, 2].map((i) => ids[(shard + i) % ids.length]!)
 }

@@ -11,12 +11,13 @@ import { mkdir, readFile, writeFile, rename } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { randomInt } from 'node:crypto'
 import { Gateway, gatewayActor, gatewayDefaults } from '../../actors/gateway.js'
+import { PeerRouter, peerRouterActor } from '../../actors/peer-router.js'
 import type { ShardActorArgs, ShardAnswer, ShardMsg } from '../../actors/shard-actor.js'
 import type { WalWriterArgs } from '../../actors/wal-writer.js'
 import { shardForQueue } from '../cluster/placement.js'
 import { ActorSystem, type ActorRef, type RemoteChildSpec, type ThreadHost } from '../runtime/index.js'
 import { createDefaultLogger } from '../runtime/logger.js'
-import { resolveNodeOptions, type NodeOptions, type ResolvedNodeOptions } from './node-options.js'
+import { replicasOf, resolveNodeOptions, type NodeOptions, type ResolvedNodeOptions } from './node-options.js'
 import { TroupeNode } from './troupe-node.js'
 
 const walWriterModule = new URL('../../actors/wal-writer.js', import.meta.url).href
@@ -36,10 +37,25 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
   const identity = await loadIdentity(dataDir, config)
   const log = (config.logger ?? createDefaultLogger('troupe')).child({ node: identity.nodeId })
   const system = await ActorSystem.start({ name: `troupe-${identity.nodeId}`, logger: log })
-  const gateway = new Gateway({ ...gatewayDefaults, requestTimeoutMs: config.requestTimeoutMs }, log.child({ actor: 'gateway' }))
+  const replicas = (shard: number) => replicasOf(shard, config.members)
+  const gateway = new Gateway(identity.nodeId, replicas, { ...gatewayDefaults, requestTimeoutMs: config.requestTimeoutMs }, log.child({ actor: 'gateway' }))
+  gateway.shardCount = identity.shards
   const shardOf = (queue: string) => shardForQueue(queue, identity.shards)
+  let router: PeerRouter | undefined
   try {
     const gatewayRef = await system.spawn(gatewayActor(gateway, shardOf), { name: 'gateway', mailbox: { capacity: 100_000 } })
+    let routerRef: ActorRef<unknown, unknown> | undefined
+    if (config.members.size > 1) {
+      const peers = new Map([...config.members].filter(([id]) => id !== identity.nodeId))
+      router = new PeerRouter(
+        { localId: identity.nodeId, listen: config.peer, peers, secret: config.clusterSecret, logger: log.child({ actor: 'peer-router' }) },
+        gateway,
+      )
+      await router.start()
+      const started = router
+      gateway.forward = (to, shard, msg, timeoutMs) => started.forward(to, shard, msg, timeoutMs)
+      routerRef = await system.spawn(peerRouterActor(router), { name: 'peer-router', mailbox: { capacity: 100_000 } })
+    }
     const walArgs: WalWriterArgs = { options: { dir: join(dataDir, 'wal'), sync: config.sync } }
     const storage = await system.supervise('storage', {
       strategy: 'rest-for-one',
@@ -64,11 +80,13 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
     })
     const walHost = storage.child<ThreadHost>('wal')
     const walRef = walHost.supervisor.child<ActorRef<unknown, unknown>>('wal-writer')
-    const shardRefs: ActorRef<ShardMsg, ShardAnswer>[] = []
-    for (let thread = 0; thread < Math.min(config.threads, identity.shards); thread++) {
+    const shardRefs: (ActorRef<ShardMsg, ShardAnswer> | undefined)[] = new Array(identity.shards)
+    const hosted = [...Array(identity.shards).keys()].filter((shard) => replicas(shard).includes(identity.nodeId))
+    const threads = Math.min(config.threads, hosted.length)
+    for (let thread = 0; thread < threads; thread++) {
       const specs: RemoteChildSpec[] = []
-      for (let shard = thread; shard < identity.shards; shard += config.threads) {
-        specs.push(shardSpec(shard, identity, config, dataDir, walRef, gatewayRef))
+      for (let i = thread; i < hosted.length; i += threads) {
+        specs.push(shardSpec(hosted[i]!, replicas(hosted[i]!), identity, config, dataDir, walRef, gatewayRef, routerRef))
       }
       const host = (await storage.startChild({ id: `shards-${thread + 1}`, thread: { name: `shards-${thread + 1}`, children: specs } })) as ThreadHost
       for (const spec of specs) shardRefs[Number(spec.id.slice('shard-'.length))] = host.supervisor.child(spec.id)
@@ -80,28 +98,33 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
       (closing ??= (async () => {
         gateway.close()
         await system.shutdown()
+        await router?.close()
         log.info('node stopped')
       })())
     log.info({ shards: identity.shards, threads: config.threads, sync: config.sync, dataDir }, 'node ready')
     return new TroupeNode(identity.nodeId, gateway, close)
   } catch (error) {
     await system.shutdown()
+    await router?.close()
     throw error
   }
 }
 
 function shardSpec(
   shard: number,
+  voters: number[],
   identity: NodeIdentity,
   config: ResolvedNodeOptions,
   dataDir: string,
   wal: ActorRef<unknown, unknown>,
   gateway: ActorRef<unknown, unknown>,
+  router: ActorRef<unknown, unknown> | undefined,
 ): RemoteChildSpec {
   const args: ShardActorArgs = {
     shard,
     nodeId: identity.nodeId,
-    voters: [identity.nodeId],
+    voters,
+    ...(router ? { router: router.address } : {}),
     snapshotDir: join(dataDir, 'snapshots'),
     wal: wal.address,
     gateway: gateway.address,
@@ -120,6 +143,7 @@ function shardSpec(
 async function waitForLeaders(gateway: Gateway, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs
   for (let shard = 0; shard < gateway.shardCount; shard++) {
+    if (!gateway.shards[shard]) continue
     for (;;) {
       const status = await gateway.status(shard)
       if (status.ready) break

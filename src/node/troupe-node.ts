@@ -248,7 +248,9 @@ export class TroupeNode {
 
   async status(): Promise<ClusterStatus> {
     const shards: ShardStatus[] = []
-    for (let shard = 0; shard < this.gateway.shardCount; shard++) shards.push(await this.gateway.status(shard))
+    for (let shard = 0; shard < this.gateway.shardCount; shard++) {
+      if (this.gateway.shards[shard]) shards.push(await this.gateway.status(shard))
+    }
     return {
       node: this.id,
       shards: shards.map((s) => ({

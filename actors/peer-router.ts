@@ -1,0 +1,139 @@
+// The PeerRouter: on the main thread, it owns the node's peer network (one
+// PeerLink per remote node, see src/net) and routes what crosses it:
+//   raft  Raft messages between the replicas of a shard, batched per
+//         (shard, destination) for each Ready;
+//   req   a client request forwarded to the node that leads its shard;
+//   res   the answer to a forwarded request.
+// Raft tolerates lost messages, so a full link drops rather than buffers.
+import type { Logger } from 'pino'
+import type { Message } from '../src/raft/index.js'
+import { PeerTransport, type PeerTransportOptions } from '../src/net/index.js'
+import type { ActorFactory } from '../src/runtime/index.js'
+import type { Gateway } from './gateway.js'
+import type { RouterNotice, ShardMsg } from './shard-actor.js'
+import type { ShardReply } from './shard-replica.js'
+
+type PeerWireMessage =
+  | { t: 'raft'; s: number; m: Message[] }
+  | { t: 'req'; id: number; s: number; q: ShardMsg; ms: number }
+  | { t: 'res'; id: number; r: ShardReply<unknown> }
+
+export interface PeerRouterOptions {
+  localId: number
+  listen: string
+  peers: ReadonlyMap<number, string>
+  secret: string | undefined
+  logger: Logger
+}
+
+interface PendingForward {
+  resolve(reply: ShardReply<unknown>): void
+  timer: NodeJS.Timeout
+}
+
+/** Forwarded requests waiting for an answer, per node; beyond it UNAVAILABLE. */
+const forwardsInFlightMax = 100_000
+
+export class PeerRouter {
+  private transport: PeerTransport | undefined
+  private readonly pending = new Map<number, PendingForward>()
+  private nextRequestId = 1
+  droppedRaftMessages = 0
+
+  constructor(
+    private readonly options: PeerRouterOptions,
+    private readonly gateway: Gateway,
+  ) {}
+
+  async start(): Promise<void> {
+    const transportOptions: PeerTransportOptions = {
+      localId: this.options.localId,
+      listen: this.options.listen,
+      peers: this.options.peers,
+      secret: this.options.secret,
+      logger: this.options.logger,
+      onMessages: (remoteId, messages) => {
+        for (const message of messages) this.receive(remoteId, message as PeerWireMessage)
+      },
+      onLinkState: (event) => this.options.logger.info({ peer: event.remoteId, state: event.state }, 'peer link'),
+    }
+    this.transport = await PeerTransport.start(transportOptions)
+  }
+
+  get address(): string {
+    const address = this.transport?.address
+    return address ? `${address.host}:${address.port}` : this.options.listen
+  }
+
+  /** Sends a Ready's Raft messages, one wire message per destination. */
+  sendRaft(shard: number, messages: Message[]): void {
+    const byNode = new Map<number, Message[]>()
+    for (const message of messages) {
+      const list = byNode.get(message.to)
+      if (list) list.push(message)
+      else byNode.set(message.to, [message])
+    }
+    for (const [to, list] of byNode) {
+      if (!this.transport?.send(to, { t: 'raft', s: shard, m: list } satisfies PeerWireMessage)) this.droppedRaftMessages += list.length
+    }
+  }
+
+  /** Asks node `to` to run `msg` on its replica of `shard` (one hop: it never forwards further). */
+  forward(to: number, shard: number, msg: ShardMsg, timeoutMs: number): Promise<ShardReply<unknown>> {
+    const unavailable = (message: string): ShardReply<unknown> => ({ ok: false, error: { code: 'UNAVAILABLE', message } })
+    if (!this.transport) return Promise.resolve(unavailable('the peer network is not started'))
+    if (this.pending.size >= forwardsInFlightMax) return Promise.resolve(unavailable('too many forwarded requests in flight'))
+    const id = this.nextRequestId++
+    if (!this.transport.send(to, { t: 'req', id, s: shard, q: msg, ms: timeoutMs } satisfies PeerWireMessage)) {
+      return Promise.resolve(unavailable(`node ${to} is not reachable`))
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id)
+        resolve({ ok: false, error: { code: 'TIMEOUT', message: `node ${to} did not answer in time: the outcome is unknown` } })
+      }, timeoutMs)
+      this.pending.set(id, { resolve, timer })
+    })
+  }
+
+  async close(): Promise<void> {
+    for (const [id, pending] of this.pending) {
+      clearTimeout(pending.timer)
+      pending.resolve({ ok: false, error: { code: 'TIMEOUT', message: 'the node is shutting down: the outcome is unknown' } })
+      this.pending.delete(id)
+    }
+    await this.transport?.close()
+  }
+
+  private receive(remoteId: number, message: PeerWireMessage): void {
+    switch (message.t) {
+      case 'raft': {
+        const shard = this.gateway.shards[message.s]
+        if (!shard || !shard.tell({ type: 'raft', messages: message.m })) this.droppedRaftMessages += message.m.length
+        return
+      }
+      case 'req':
+        void this.gateway.callLocal(message.s, message.q, message.ms).then((reply) => {
+          this.transport?.send(remoteId, { t: 'res', id: message.id, r: reply } satisfies PeerWireMessage)
+        })
+        return
+      case 'res': {
+        const pending = this.pending.get(message.id)
+        if (!pending) return
+        this.pending.delete(message.id)
+        clearTimeout(pending.timer)
+        pending.resolve(message.r)
+        return
+      }
+    }
+  }
+}
+
+/** The router's mailbox: Raft messages from the shard actors on worker threads. */
+export function peerRouterActor(router: PeerRouter): ActorFactory<RouterNotice, void> {
+  return () => ({
+    receive(notice) {
+      router.sendRaft(notice.shard, notice.messages)
+    },
+  })
+}
