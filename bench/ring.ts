@@ -1,4 +1,4 @@
-// `npm run bench -- ring [--json] [--count N] [--rounds N] [--batch N] [--capacity BYTES]`
+// `npm run bench -- ring [--json] [--count N] [--rounds N] [--batch N] [--capacity BYTES] [--spin µs] [--repeats N]`
 //
 // The same stream of ~100-byte envelopes from the main thread to one worker:
 // (a) through an SpscRing with the msgpack codec (encode, tryWrite, publish every
@@ -11,7 +11,9 @@
 // `rounds` ping-pongs (main sends one message, the worker answers it, main
 // waits for the answer before sending the next). The ring's latency is measured
 // twice: sleeping at once when idle (the default, reported as the result), and
-// polling for up to `spin` µs before sleeping (reported under `spin`).
+// polling for up to `spin` µs before sleeping (reported under `spin`, only
+// when --spin is given). Process CPU time per message (both threads) is
+// reported too: it is steadier than wall-clock rates on a shared machine.
 import { Worker } from 'node:worker_threads'
 import type { Histogram } from 'hdr-histogram-js'
 import { createCodec, type Codec } from '../src/runtime/codec.js'
@@ -28,12 +30,14 @@ import {
 } from './lib/report.js'
 
 const DEFAULTS = {
-  count: 500_000,
-  rounds: 20_000,
+  count: 200_000,
+  rounds: 12_000,
+  repeats: 3,
   warmupRounds: 2_000,
   batch: 64,
   capacityBytes: 256 * 1024,
-  spinMicros: 200,
+  /** 0 = no spin row; e.g. --spin 200 adds one (meaningful only with two idle cores). */
+  spinMicros: 0,
   ackEvery: 4_096,
   windowAcks: 8,
 }
@@ -83,10 +87,9 @@ function expectedSeqSum(count: number): number {
   return (count * (count - 1)) / 2
 }
 
-async function ringThroughput(channel: WorkerChannel, codec: Codec, count: number, batch: number, capacityBytes: number): Promise<number> {
+async function ringThroughput(channel: WorkerChannel, codec: Codec, count: number, batch: number, capacityBytes: number): Promise<void> {
   const ring = SpscRing.create(capacityBytes)
   channel.send({ kind: 'ring-throughput', inbound: ring.buffer, count })
-  const startMs = performance.now()
   let staged = 0
   for (let seq = 0; seq < count; seq++) {
     const envelope = makeEnvelope(seq)
@@ -104,16 +107,13 @@ async function ringThroughput(channel: WorkerChannel, codec: Codec, count: numbe
   }
   ring.publish()
   const done = await channel.expect('done')
-  const elapsedMs = performance.now() - startMs
   if (done.received !== count || done.seqSum !== expectedSeqSum(count)) {
     throw new Error(`ring delivered ${done.received} messages with seq sum ${done.seqSum}`)
   }
-  return (count / elapsedMs) * 1000
 }
 
-async function postThroughput(channel: WorkerChannel, count: number, ackEvery: number, windowAcks: number): Promise<number> {
+async function postThroughput(channel: WorkerChannel, count: number, ackEvery: number, windowAcks: number): Promise<void> {
   channel.send({ kind: 'post-throughput', count, ackEvery })
-  const startMs = performance.now()
   let acked = 0
   for (let seq = 0; seq < count; seq++) {
     channel.send(makeEnvelope(seq))
@@ -124,11 +124,9 @@ async function postThroughput(channel: WorkerChannel, count: number, ackEvery: n
   }
   let reply = await channel.next()
   while (reply.kind === 'ack') reply = await channel.next()
-  const elapsedMs = performance.now() - startMs
   if (reply.kind !== 'done' || reply.received !== count || reply.seqSum !== expectedSeqSum(count)) {
     throw new Error(`postMessage run ended with ${JSON.stringify(reply)}`)
   }
-  return (count / elapsedMs) * 1000
 }
 
 async function ringPing(
@@ -171,12 +169,37 @@ async function postPing(channel: WorkerChannel, rounds: number, histogram: Histo
   }
 }
 
+interface Throughput {
+  opsPerSec: number
+  /** Process CPU time (both threads, user + system) per message, in µs. */
+  cpuMicrosPerMessage: number
+}
+
+/** Runs `run` over `count` messages and measures wall-clock rate and process CPU per message. */
+async function measure(count: number, run: () => Promise<void>): Promise<Throughput> {
+  const cpuBefore = process.cpuUsage()
+  const startMs = performance.now()
+  await run()
+  const elapsedMs = performance.now() - startMs
+  const cpu = process.cpuUsage(cpuBefore)
+  return { opsPerSec: (count / elapsedMs) * 1000, cpuMicrosPerMessage: (cpu.user + cpu.system) / count }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
+}
+
+const round2 = (n: number): number => Math.round(n * 100) / 100
+
 export const main: BenchMain = async (args) => {
   const count = intOption(args, 'count', DEFAULTS.count)
   const rounds = intOption(args, 'rounds', DEFAULTS.rounds)
   const batch = intOption(args, 'batch', DEFAULTS.batch)
   const capacityBytes = intOption(args, 'capacity', DEFAULTS.capacityBytes)
   const spinMicros = intOption(args, 'spin', DEFAULTS.spinMicros)
+  const repeats = intOption(args, 'repeats', DEFAULTS.repeats)
   const codec = createCodec({ structures: ENVELOPE_TABLE })
   const messageBytes = codec.encode(makeEnvelope(123_456)).length
 
@@ -188,33 +211,47 @@ export const main: BenchMain = async (args) => {
     await ringThroughput(channel, codec, warmCount, batch, capacityBytes)
     await postThroughput(channel, warmCount, DEFAULTS.ackEvery, DEFAULTS.windowAcks)
     await ringPing(channel, codec, DEFAULTS.warmupRounds, 0, undefined)
-    await ringPing(channel, codec, DEFAULTS.warmupRounds, spinMicros, undefined)
+    if (spinMicros > 0) await ringPing(channel, codec, DEFAULTS.warmupRounds, spinMicros, undefined)
     await postPing(channel, DEFAULTS.warmupRounds, undefined)
 
-    const ringOpsPerSec = await ringThroughput(channel, codec, count, batch, capacityBytes)
-    const postOpsPerSec = await postThroughput(channel, count, DEFAULTS.ackEvery, DEFAULTS.windowAcks)
+    // The machine is shared, so the contenders alternate, `repeats` times each,
+    // and each figure is the median (throughput) or the union (latency) of its runs.
+    const ringRuns: Throughput[] = []
+    const postRuns: Throughput[] = []
     const ringLatency = createLatencyHistogram()
-    await ringPing(channel, codec, rounds, 0, ringLatency)
     const spinLatency = createLatencyHistogram()
-    await ringPing(channel, codec, rounds, spinMicros, spinLatency)
     const postLatency = createLatencyHistogram()
-    await postPing(channel, rounds, postLatency)
+    const roundsPerRepeat = Math.ceil(rounds / repeats)
+    for (let repeat = 0; repeat < repeats; repeat++) {
+      ringRuns.push(await measure(count, () => ringThroughput(channel, codec, count, batch, capacityBytes)))
+      postRuns.push(await measure(count, () => postThroughput(channel, count, DEFAULTS.ackEvery, DEFAULTS.windowAcks)))
+      await ringPing(channel, codec, roundsPerRepeat, 0, ringLatency)
+      await postPing(channel, roundsPerRepeat, postLatency)
+      if (spinMicros > 0) await ringPing(channel, codec, roundsPerRepeat, spinMicros, spinLatency)
+    }
 
+    const ringOpsPerSec = median(ringRuns.map((r) => r.opsPerSec))
+    const postOpsPerSec = median(postRuns.map((r) => r.opsPerSec))
+    const ringCpuMicros = round2(median(ringRuns.map((r) => r.cpuMicrosPerMessage)))
+    const postCpuMicros = round2(median(postRuns.map((r) => r.cpuMicrosPerMessage)))
     const ring: Measurement = { name: 'ring', opsPerSec: Math.round(ringOpsPerSec), ...summarize(ringLatency) }
     const baseline: Measurement = { name: 'postMessage', opsPerSec: Math.round(postOpsPerSec), ...summarize(postLatency) }
     // Same throughput path; only the waits of the ping-pong spin before sleeping.
-    const spinning: Measurement = { name: `ring, spin ${spinMicros} µs`, opsPerSec: ring.opsPerSec, ...summarize(spinLatency) }
-    const throughputRatio = Math.round((ringOpsPerSec / postOpsPerSec) * 100) / 100
-    const latencyRatioP50 = Math.round((ring.p50Ms! / baseline.p50Ms!) * 100) / 100
+    const spinning: Measurement | undefined =
+      spinMicros > 0 ? { name: `ring, spin ${spinMicros} µs`, opsPerSec: ring.opsPerSec, ...summarize(spinLatency) } : undefined
+    const throughputRatio = round2(ringOpsPerSec / postOpsPerSec)
+    const latencyRatioP50 = round2(ring.p50Ms! / baseline.p50Ms!)
+    const spinLatencyRatioP50 = spinning === undefined ? undefined : round2(spinning.p50Ms! / baseline.p50Ms!)
     if (!args.json) {
       process.stdout.write(
-        `ring vs postMessage: ${count} one-way messages of ${messageBytes} encoded bytes, batch ${batch}, ` +
-          `ring ${capacityBytes} B; ${rounds} round trips (latency columns)\n`,
+        `ring vs postMessage: ${count} one-way messages of ${messageBytes} encoded bytes (median of ${repeats} runs each), ` +
+          `batch ${batch}, ring ${capacityBytes} B; latency columns: ${roundsPerRepeat * repeats} round trips each\n`,
       )
-      process.stdout.write(formatTable([ring, spinning, baseline]) + '\n')
+      process.stdout.write(formatTable(spinning === undefined ? [ring, baseline] : [ring, spinning, baseline]) + '\n')
       process.stdout.write(
-        `throughput ratio ${throughputRatio}x, p50 round-trip ratio ${latencyRatioP50} ` +
-          `(with spin ${Math.round((spinning.p50Ms! / baseline.p50Ms!) * 100) / 100})\n`,
+        `throughput ratio ${throughputRatio}x; CPU per message ${ringCpuMicros} µs (ring) vs ${postCpuMicros} µs (postMessage); ` +
+          `p50 round-trip ratio ${latencyRatioP50}` +
+          (spinLatencyRatioP50 === undefined ? '\n' : ` (with spin ${spinLatencyRatioP50})\n`),
       )
     }
     return {
@@ -224,13 +261,20 @@ export const main: BenchMain = async (args) => {
       p99Ms: ring.p99Ms,
       p999Ms: ring.p999Ms,
       maxMs: ring.maxMs,
-      baseline,
-      spin: { spinMicros, ...summarize(spinLatency) },
+      baseline: { ...baseline },
+      ...(spinning === undefined ? {} : { spin: { spinMicros, ...summarize(spinLatency) }, spinLatencyRatioP50 }),
       throughputRatio,
       latencyRatioP50,
+      cpuMicrosPerMessage: ringCpuMicros,
+      baselineCpuMicrosPerMessage: postCpuMicros,
+      runs: {
+        ringOpsPerSec: ringRuns.map((r) => Math.round(r.opsPerSec)),
+        postMessageOpsPerSec: postRuns.map((r) => Math.round(r.opsPerSec)),
+      },
       messageBytes,
       count,
-      rounds,
+      rounds: roundsPerRepeat * repeats,
+      repeats,
       batch,
       capacityBytes,
     }
