@@ -1,0 +1,98 @@
+// Long-poll receives held by this server: a cap on how many at once, and the
+// orphans left when a client goes away or the server closes mid-wait.
+//
+// The node's receive cannot be cancelled yet, so a wait is split into slices
+// of at most `LONG_POLL_SLICE_MS`: an abandoned wait leaves a parked receive
+// in the shard for at most one slice, and whatever messages it still gets
+// are released again (nack), so nothing stays invisible for a whole
+// visibility timeout. The release counts as a failed delivery, like a lapsed
+// visibility timeout. TODO(node): pass an AbortSignal to queues.receive().
+import { HttpError } from './http-error.js'
+import type { Message, TroupeNode } from '../node/troupe-node.js'
+
+export const LONG_POLL_SLICE_MS = 1_000
+export const LONG_POLLS_MAX_DEFAULT = 10_000
+
+export class LongPolls {
+  private held = 0
+  private readonly orphans = new Set<Promise<void>>()
+
+  constructor(
+    private readonly node: TroupeNode,
+    readonly max: number,
+    private readonly onChange: (held: number) => void,
+  ) {
+    if (!Number.isSafeInteger(max) || max < 1) throw new RangeError(`longPollMax must be a positive integer, got ${max}`)
+  }
+
+  get count(): number {
+    return this.held
+  }
+
+  /**
+   * Receives with a wait of `waitMs`, answering as soon as a message comes,
+   * when the wait ends (empty), or when `signal` aborts (empty; any messages
+   * received after that are released).
+   */
+  async receive(queue: string, options: { max: number; waitMs: number; visibilityTimeoutMs?: number }, signal: AbortSignal): Promise<Message[]> {
+    if (this.held >= this.max) {
+      throw new HttpError('RATE_LIMITED', `this node holds its limit of ${this.max} long-poll receives; retry later`, { retryAfterSec: 1 })
+    }
+    this.held++
+    this.onChange(this.held)
+    try {
+      const deadlineMs = Date.now() + options.waitMs
+      for (;;) {
+        const sliceMs = Math.max(0, Math.min(LONG_POLL_SLICE_MS, deadlineMs - Date.now()))
+        const pending = this.node.queues.receive(queue, { ...options, waitMs: sliceMs })
+        const messages = await untilAborted(pending, signal)
+        if (messages === undefined) {
+          this.releaseLater(queue, pending)
+          return []
+        }
+        if (messages.length > 0 || Date.now() >= deadlineMs) return messages
+      }
+    } finally {
+      this.held--
+      this.onChange(this.held)
+    }
+  }
+
+  /** Waits (up to `timeoutMs`) for abandoned receives to settle and release what they got. */
+  async drain(timeoutMs: number): Promise<void> {
+    if (this.orphans.size === 0) return
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))
+    await Promise.race([Promise.allSettled([...this.orphans]), timeout])
+    clearTimeout(timer)
+  }
+
+  private releaseLater(queue: string, pending: Promise<Message[]>): void {
+    const orphan = pending
+      .then(async (messages) => {
+        for (const message of messages) await this.node.queues.nack(queue, message.receipt)
+      })
+      .catch(() => undefined)
+      .finally(() => this.orphans.delete(orphan))
+    this.orphans.add(orphan)
+  }
+}
+
+/** The promise's value, or undefined as soon as `signal` aborts. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined)
+  return new Promise<T | undefined>((resolve, reject) => {
+    const onAbort = () => resolve(undefined)
+    signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(value)
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(error)
+      },
+    )
+  })
+}

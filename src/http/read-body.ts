@@ -1,0 +1,61 @@
+// Reads a request body up to a limit. A declared Content-Length over the
+// limit is refused before any byte is read; a chunked body is counted while
+// it streams, so an oversize request never sits whole in memory.
+import type { IncomingMessage } from 'node:http'
+import { HttpError } from './http-error.js'
+
+const EMPTY = Buffer.alloc(0)
+
+export function readBody(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
+  const declared = req.headers['content-length']
+  if (declared !== undefined && Number(declared) > limitBytes) {
+    return Promise.reject(tooLarge(limitBytes))
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let sizeBytes = 0
+    let settled = false
+    const finish = (error: HttpError | undefined) => {
+      if (settled) return
+      settled = true
+      req.off('data', onData)
+      req.off('end', onEnd)
+      req.off('error', onError)
+      req.off('aborted', onAborted)
+      if (error) reject(error)
+      else resolve(chunks.length === 0 ? EMPTY : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, sizeBytes))
+    }
+    const onData = (chunk: Buffer) => {
+      sizeBytes += chunk.length
+      if (sizeBytes > limitBytes) {
+        chunks.length = 0
+        // Stop reading; the caller answers 413 and closes the connection.
+        req.pause()
+        finish(tooLarge(limitBytes))
+        return
+      }
+      chunks.push(chunk)
+    }
+    const onEnd = () => finish(undefined)
+    const onError = () => finish(new HttpError('INVALID_ARGUMENT', 'the request body could not be read'))
+    const onAborted = () => finish(new HttpError('INVALID_ARGUMENT', 'the client aborted the request'))
+    req.on('data', onData)
+    req.on('end', onEnd)
+    req.on('error', onError)
+    req.on('aborted', onAborted)
+  })
+}
+
+function tooLarge(limitBytes: number): HttpError {
+  return new HttpError('PAYLOAD_TOO_LARGE', `the request body exceeds ${limitBytes} bytes`)
+}
+
+/** Parses a JSON body; an empty body is `{}` (every JSON route's fields are optional or checked by its schema). */
+export function parseJsonBody(raw: Buffer): unknown {
+  if (raw.length === 0) return {}
+  try {
+    return JSON.parse(raw.toString('utf8')) as unknown
+  } catch (error) {
+    throw new HttpError('INVALID_ARGUMENT', `the request body is not valid JSON: ${(error as Error).message}`)
+  }
+}
