@@ -88,7 +88,7 @@ export class FrameDecoder {
     for (;;) {
       if (this.#payloadBytes < 0) {
         if (this.#bufferedBytes < FRAME_HEADER_BYTES) return NO_FRAME
-        const length = this.#take(FRAME_HEADER_BYTES).readUInt32BE(0)
+        const length = this.#readHeader()
         if (length > this.#maxFrameBytes) {
           return this.#fail(new NetError('FRAME_TOO_LARGE', `frame of ${length} bytes is over the limit of ${this.#maxFrameBytes} bytes`))
         }
@@ -98,14 +98,23 @@ export class FrameDecoder {
         }
         this.#payloadBytes = length
       }
-      if (this.#bufferedBytes < this.#payloadBytes) return NO_FRAME
-      const payload = this.#take(this.#payloadBytes)
+      const length = this.#payloadBytes
+      if (this.#bufferedBytes < length) return NO_FRAME
       this.#payloadBytes = -1
       let message: unknown
       try {
-        message = this.#unpackr.unpack(payload)
+        const chunk = this.#chunks[this.#head]!
+        const inChunk = chunk.length - this.#offset
+        if (inChunk >= length) {
+          // The common case: decode in place, no copy and no view object.
+          const start = this.#offset
+          this.#advance(length, inChunk)
+          message = this.#unpackr.unpack(chunk, { start, end: start + length })
+        } else {
+          message = this.#unpackr.unpack(this.#take(length))
+        }
       } catch (error) {
-        return this.#fail(new NetError('FRAME_MALFORMED', `frame of ${payload.length} bytes is not one msgpack value: ${describe(error)}`, { cause: error }))
+        return this.#fail(new NetError('FRAME_MALFORMED', `frame of ${length} bytes is not one msgpack value: ${describe(error)}`, { cause: error }))
       }
       this.#framesDecoded++
       return message
@@ -121,6 +130,16 @@ export class FrameDecoder {
       messages.push(message)
     }
     return messages
+  }
+
+  /** Reads and removes a 4-byte big-endian length (#bufferedBytes >= 4). */
+  #readHeader(): number {
+    const chunk = this.#chunks[this.#head]!
+    const inChunk = chunk.length - this.#offset
+    if (inChunk < FRAME_HEADER_BYTES) return this.#take(FRAME_HEADER_BYTES).readUInt32BE(0)
+    const length = chunk.readUInt32BE(this.#offset)
+    this.#advance(FRAME_HEADER_BYTES, inChunk)
+    return length
   }
 
   /** Removes `length` bytes from the front (length <= #bufferedBytes); copies only when they span chunks. */
