@@ -18,6 +18,7 @@ export type NetErrorCode =
   | 'PEER_REJECTED' // the remote side refused our handshake (its code is in `remoteCode`)
   | 'TOO_MANY_HANDSHAKES' // the server is at its limit of unauthenticated connections
   | 'CONNECT_FAILED' // the TCP connection could not be established
+  | 'LISTEN_FAILED' // the server could not bind its address
   | 'CONNECTION_LOST' // the socket closed or failed
   | 'IDLE_TIMEOUT' // nothing arrived from the peer within idleTimeoutMs
   | 'REPLACED' // a newer connection from the same peer took this one's place

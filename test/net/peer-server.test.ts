@@ -2,6 +2,8 @@
 // refusal of every bad handshake with nothing delivered, and garbage or
 // oversize frames closing only the connection that sent them.
 import t from 'tap'
+import { Writable } from 'node:stream'
+import { pino } from 'pino'
 import { dialPeer } from '../../src/net/dial-peer.js'
 import { FrameEncoder } from '../../src/net/frame-encoder.js'
 import { NetError } from '../../src/net/net-error.js'
@@ -204,4 +206,23 @@ t.test('closing the server closes pending handshakes and accepted connections', 
   t.equal((await closed).code, 'CONNECTION_LOST')
   await pending.closed
   await t.rejects(dialPeer(h.address, { localId: 1, expectedRemoteId: 2 }), { code: 'CONNECT_FAILED' })
+})
+
+t.test('an unauthenticated server and connection say so in the log; a busy port is LISTEN_FAILED', async (t) => {
+  const lines: Array<{ level: number; msg: string; authenticated?: boolean }> = []
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n')) if (line !== '') lines.push(JSON.parse(line) as (typeof lines)[number])
+      done()
+    },
+  })
+  const logger = pino({ level: 'info' }, sink)
+  const h = await startServer(t, { logger })
+  const client = await dialPeer(h.address, { localId: 1, expectedRemoteId: 2 })
+  t.teardown(() => client.close())
+  await waitFor('accepted', () => h.accepted.length === 1)
+  await waitFor('log lines', () => lines.length >= 2)
+  t.ok(lines.some((l) => l.level === 40 && /NOT authenticated/.test(l.msg)), 'a warning at start-up')
+  t.ok(lines.some((l) => l.authenticated === false && /WITHOUT authentication/.test(l.msg)), 'each unauthenticated connection is logged')
+  await t.rejects(PeerServer.listen({ localId: 3, listen: h.address, onConnection: () => {} }), { code: 'LISTEN_FAILED' })
 })
