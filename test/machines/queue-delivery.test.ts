@@ -47,6 +47,17 @@ t.test('an old receipt is invalid once the message was delivered again', async (
   t.same(h.ok({ type: 'queue.ack', queue: 'q', receipts: [second!.receipt] }), { acked: 1, missing: [] })
 })
 
+t.test('a receipt naming the right delivery count but another receive entry is refused', async (t) => {
+  const h = new Harness()
+  h.createQueue('q')
+  h.send('q', 'a')
+  const [m] = h.receive('q')
+  const forged = m!.receipt.replace(/\.(\d+)$/, (_, index: string) => `.${Number(index) + 1}`)
+  t.not(forged, m!.receipt)
+  t.same(h.ok({ type: 'queue.ack', queue: 'q', receipts: [forged] }).missing, [forged])
+  t.equal(h.machine.queueStats('q')!.inFlight, 1)
+})
+
 t.test('a receipt past its deadline is refused even before a tick processed the lapse', async (t) => {
   const h = new Harness()
   h.createQueue('q', { visibilityTimeoutMs: 100 })
