@@ -33,7 +33,34 @@ interface SeedStats {
   snapshotsInstalled: number
 }
 
+/**
+ * Log matching on committed entries and leader completeness: the term of a
+ * committed index never changes on any node, and every leader holds every
+ * entry committed anywhere (the part it has not compacted).
+ */
+function checkCommittedEntries(net: Network, committedTerms: Map<number, number>): string | undefined {
+  for (const tn of net.nodes.values()) {
+    const log = tn.node.raft.log
+    for (let i = Math.max(1, log.firstIndex() - 1); i <= log.committed; i++) {
+      const term = log.termOrZero(i)
+      const known = committedTerms.get(i)
+      if (known === undefined) committedTerms.set(i, term)
+      else if (known !== term) return `node ${tn.id} has term ${term} at committed index ${i}, committed elsewhere with term ${known}`
+    }
+  }
+  for (const tn of net.nodes.values()) {
+    const r = tn.node.raft
+    if (r.role !== 'leader') continue
+    for (const [index, term] of committedTerms) {
+      if (index < r.log.firstIndex()) continue
+      if (r.log.termOrZero(index) !== term) return `leader ${tn.id} (term ${r.term}) lacks committed entry ${index} of term ${term}`
+    }
+  }
+  return undefined
+}
+
 function runSeed(seed: number, stats: SeedStats): string | undefined {
+  const committedTerms = new Map<number, number>()
   const rng = createRng(seed)
   const net = new Network(IDS, { snapshotChunkBytes: 64, maxInflightMsgs: 8 })
   const leaderOfTerm = new Map<number, NodeId>()
@@ -84,6 +111,8 @@ function runSeed(seed: number, stats: SeedStats): string | undefined {
     }
     const prefixError = checkAppliedPrefixes(net)
     if (prefixError !== undefined) return `state machine safety at step ${step}: ${prefixError}`
+    const committedError = checkCommittedEntries(net, committedTerms)
+    if (committedError !== undefined) return `committed entries at step ${step}: ${committedError}`
   }
   // Liveness once the faults stop: one leader, and a new entry reaches everyone.
   net.heal()
@@ -111,7 +140,7 @@ t.test('safety under random loss, reordering, partitions, restarts and compactio
     } catch (err) {
       failure = `threw: ${err instanceof Error ? err.message : String(err)}`
     }
-    t.equal(failure, undefined, `seed ${seed}`)
+    t.equal(failure, undefined, `seed ${seed}: ${failure ?? "safe"}`)
     total.terms += stats.terms
     total.applied += stats.applied
     total.snapshotsInstalled += stats.snapshotsInstalled
