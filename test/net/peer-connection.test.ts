@@ -114,17 +114,22 @@ t.test('a peer that goes silent is closed with IDLE_TIMEOUT', async (t) => {
   t.equal(client.send('late'), false, 'a closed connection drops sends')
 })
 
-t.test('heartbeats keep an idle but healthy connection open', async (t) => {
-  // The idle timeout is generous so that a loaded machine stalling this process cannot close the connection.
-  const h = await listen(t, { heartbeatIntervalMs: 20, idleTimeoutMs: 2_000 })
-  const client = await dialPeer(h.address, { localId: 1, expectedRemoteId: 2, heartbeatIntervalMs: 20, idleTimeoutMs: 2_000 })
+t.test('heartbeats keep an idle but healthy connection open past its idle timeout', async (t) => {
+  // Twenty heartbeats fit in one idle timeout: only a stall of the whole
+  // process for 500 ms could close this connection.
+  const options = { heartbeatIntervalMs: 25, idleTimeoutMs: 500 }
+  const h = await listen(t, options)
+  const client = await dialPeer(h.address, { localId: 1, expectedRemoteId: 2, ...options })
   t.teardown(() => client.close())
   let closed: NetError | undefined
   client.start({ onMessages: () => {}, onClose: (e) => (closed = e) })
-  // Many heartbeat intervals with no application traffic.
-  await waitFor('heartbeats both ways', () => client.stats.heartbeatsReceived >= 15 && (h.accepted[0]?.stats.heartbeatsReceived ?? 0) >= 15)
+  const since = Date.now()
+  // At least 50 heartbeats each way: about two and a half idle timeouts without application traffic.
+  await waitFor('heartbeats both ways', () => client.stats.heartbeatsReceived >= 50 && (h.accepted[0]?.stats.heartbeatsReceived ?? 0) >= 50)
+  t.ok(Date.now() - since > options.idleTimeoutMs, 'the wait outlasted the idle timeout')
   t.equal(closed, undefined)
   t.equal(client.open, true)
+  t.equal(h.accepted[0]!.open, true)
   t.equal(h.batches.length, 0, 'heartbeats are not delivered as messages')
 })
 
