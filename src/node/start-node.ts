@@ -17,6 +17,7 @@ import type { WalWriterArgs } from '../../actors/wal-writer.js'
 import { shardForQueue } from '../cluster/placement.js'
 import { ActorSystem, type ActorRef, type RemoteChildSpec, type ThreadHost } from '../runtime/index.js'
 import { createDefaultLogger } from '../runtime/logger.js'
+import type { Logger } from 'pino'
 import { replicasOf, resolveNodeOptions, type NodeOptions, type ResolvedNodeOptions } from './node-options.js'
 import { TroupeNode } from './troupe-node.js'
 
@@ -96,6 +97,7 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
     let closing: Promise<void> | undefined
     const close = () =>
       (closing ??= (async () => {
+        if (router) await handOverLeadership(gateway, replicas, identity.nodeId, log)
         gateway.close()
         await system.shutdown()
         await router?.close()
@@ -169,4 +171,31 @@ async function loadIdentity(dataDir: string, config: ResolvedNodeOptions): Promi
   await writeFile(`${path}.tmp`, JSON.stringify(identity) + '\n')
   await rename(`${path}.tmp`, path)
   return identity
+}
+
+/**
+ * Before a cluster node stops, the shards it leads move to another replica,
+ * so clients see a leader change, not an election timeout. Bounded: whatever
+ * has not moved after 3 s is left to the election.
+ */
+async function handOverLeadership(gateway: Gateway, replicas: (shard: number) => number[], self: number, log: Logger): Promise<void> {
+  const deadline = Date.now() + 3_000
+  const led: number[] = []
+  for (let shard = 0; shard < gateway.shardCount; shard++) {
+    if (!gateway.shards[shard]) continue
+    const status = await gateway.status(shard).catch(() => undefined)
+    if (status?.leader !== self) continue
+    const to = replicas(shard).find((id) => id !== self)
+    if (to === undefined) continue
+    await gateway.callLocal(shard, { type: 'transfer', to }, 1_000)
+    led.push(shard)
+  }
+  for (const shard of led) {
+    while (Date.now() < deadline) {
+      const status = await gateway.status(shard).catch(() => undefined)
+      if (status === undefined || status.leader !== self) break
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+  }
+  if (led.length > 0) log.info({ shards: led }, 'handed leadership over')
 }
