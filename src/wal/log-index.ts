@@ -61,6 +61,12 @@ export class LogIndex {
         return
       case 'entry': {
         const { entry } = record
+        if (entry.index <= log.lastIndex) {
+          // An entry at or below the last index replaces the suffix from there (the writer
+          // records a truncation this way when new entries come with it). Below the floor
+          // only when a gap raised it (see below); the entries above it still go.
+          this.cache.released(log.truncateFrom(Math.max(entry.index, log.snapshotIndex + 1)))
+        }
         if (entry.index <= log.snapshotIndex) return
         if (entry.index > log.lastIndex + 1) {
           // The segments that held the entries before this one were deleted, which
@@ -68,9 +74,6 @@ export class LogIndex {
           // later in the log (a record or a checkpoint), which finishRecovery checks.
           this.cache.released(log.mark({ index: entry.index - 1, term: 0 }))
           this.gaps.set(record.shard, entry.index - 1)
-        } else if (entry.index <= log.lastIndex) {
-          // Only a truncate record may replace entries; the writer always writes one.
-          this.cache.released(log.truncateFrom(entry.index))
         }
         const payload = this.cache.admits(entry.payload.byteLength) ? Buffer.from(entry.payload) : undefined
         log.append(entry, { segment: segment.sequence, offset: offsetBytes, sizeBytes }, payload)

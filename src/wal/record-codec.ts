@@ -11,6 +11,8 @@
 //
 // Hard state: term = term, index = commit, payload = u64 vote.
 // Truncate: index = first index removed. Snapshot mark: index and term of the mark.
+// An entry whose index is at or below the shard's last index replaces the suffix from
+// there (how a truncation that comes with new entries is written).
 import { crc32c } from '@node-rs/crc32'
 import { WalError } from './errors.js'
 import { readSafeU64, writeSafeU64 } from './safe-u64.js'

@@ -91,11 +91,17 @@ export function encodeShardWrite(write: ShardWrite, accepted: AcceptedShard, lim
       lastIndex = truncateFrom - 1
       lastTerm = lastIndex === snapshotIndex ? (snapshot?.term ?? undefined) : undefined
     }
-    sizeBytes += RECORD_HEADER_BYTES
-    recordCount++
   }
 
   const entries = write.entries ?? []
+  // With entries, the first one (at truncateFrom, at or below the old last index) carries
+  // the truncation on disk: a torn write then either drops nothing or drops the suffix
+  // together with its first replacement. Only a truncation without entries needs a record.
+  const truncateRecord = truncateFrom !== undefined && entries.length === 0
+  if (truncateRecord) {
+    sizeBytes += RECORD_HEADER_BYTES
+    recordCount++
+  }
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i]!
     assertSafeU64(entry.index, 'entry.index')
@@ -138,7 +144,7 @@ export function encodeShardWrite(write: ShardWrite, accepted: AcceptedShard, lim
   const buffer = Buffer.allocUnsafe(sizeBytes)
   let offset = 0
   if (snapshot !== undefined) offset += encodeSnapshotMark(buffer, offset, shard, snapshot)
-  if (truncateFrom !== undefined) offset += encodeTruncate(buffer, offset, shard, truncateFrom)
+  if (truncateRecord) offset += encodeTruncate(buffer, offset, shard, truncateFrom!)
   const encodedEntries: EncodedEntry[] = new Array<EncodedEntry>(entries.length)
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i]!

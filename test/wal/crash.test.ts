@@ -56,13 +56,14 @@ function runAndKill(dir: string, minAcks: number, extraMs: number): Promise<Ack[
 t.test('every confirmed write survives kill -9, and nothing torn is returned', async (t) => {
   const dir = await tempDir(t)
   const acked: Ack[] = []
+  let segmentsDeleted = 0
   for (let round = 0; round < ROUNDS; round++) {
     const extraMs = Math.floor(Math.random() * 300)
     const acks = await runAndKill(dir, 200, extraMs)
     t.ok(acks.length >= 200, `round ${round}: ${acks.length} writes confirmed before the kill (+${extraMs} ms)`)
     acked.push(...acks)
 
-    const wal = await Wal.open({ dir, segmentBytesMax: 64 * 1024 })
+    const wal = await Wal.open({ dir, segmentBytesMax: 32 * 1024 })
     t.same(wal.recovery.uncoveredGaps, [], 'no entries missing from the middle of any log')
     const problems: string[] = []
     const logs = new Map<number, Map<number, number>>()
@@ -91,6 +92,9 @@ t.test('every confirmed write survives kill -9, and nothing torn is returned', a
       }
     }
     t.same(problems.slice(0, 10), [], `round ${round}: all ${acked.length} confirmed writes intact`)
+    // Sequences start at 1 and the new active segment is the last: the rest were deleted.
+    segmentsDeleted = wal.stats().activeSegment - wal.stats().segments
     await wal.close()
   }
+  t.ok(segmentsDeleted > 0, `${segmentsDeleted} segments were deleted along the way`)
 })

@@ -37,6 +37,8 @@ export class LogModel {
 
   append(id: number, entry: LogEntry): void {
     const s = this.shard(id)
+    // The format's rule: an entry at or below the last index replaces the suffix from there.
+    if (entry.index <= s.lastIndex) this.truncate(id, Math.max(entry.index, s.snapshotIndex + 1))
     if (entry.index <= s.snapshotIndex) return
     s.entries.set(entry.index, { term: entry.term, payload: Buffer.from(entry.payload).toString('hex') })
     s.lastIndex = entry.index

@@ -25,6 +25,11 @@ async function buildPristine(dir: string): Promise<void> {
   for (let round = 1; round <= 12; round++) {
     const writes = [0, 1, 2].map((shard) => {
       const from = (last.get(shard) ?? 0) + 1
+      if (shard === 2 && round % 4 === 2) {
+        // A truncation on its own, written as a truncate record.
+        last.set(shard, from - 2)
+        return wal.append({ shard, truncateFrom: from - 1 })
+      }
       const truncateFrom = round % 4 === 0 && from > 3 ? from - 2 : undefined
       const start = truncateFrom ?? from
       const count = 1 + ((round + shard) % 3)
@@ -100,6 +105,8 @@ t.test('damaged logs recover exactly the records before the damage', async (t) =
   await buildPristine(pristine)
   const segments = await parse(pristine)
   t.ok(segments.length >= 3, `the pristine log spans ${segments.length} segments`)
+  const types = new Set(segments.flatMap((s) => s.records.map((r) => r.record.type)))
+  t.same([...types].sort(), ['entry', 'hardState', 'snapshotMark', 'truncate'], 'every record type is in the log')
   const work = await tempDir(t)
   let runs = 0
 
