@@ -8,8 +8,8 @@ const usage = `usage: npm run sim -- [options]
 
   --seed S            first seed (default 1)
   --runs R            number of seeds to run: S..S+R-1 (default 1)
-  --nodes N           initial voters (default ${defaultSimulationOptions.initialVoters})
-  --clients N         concurrent clients (default ${defaultSimulationOptions.clients})
+  --nodes N           initial voters (default: 3 or 5, drawn per seed)
+  --clients N         concurrent clients (default: 2 to 8, drawn per seed, as is the key count)
   --workload-ms MS    virtual time with faults (default ${defaultSimulationOptions.workloadMs})
   --quiet-ms MS       virtual time after faults stop (default ${defaultSimulationOptions.quietMs})
   --read-only MODE    safe | lease-based (default: drawn per seed)
@@ -18,8 +18,8 @@ const usage = `usage: npm run sim -- [options]
   --no-vary           the same fault rates, core settings and read mode for every seed
                       (default: each seed draws loss, duplication, latency,
                       disk speed, fault frequency, clock drift, election and
-                      heartbeat ticks, flow-control limits, snapshot rate
-                      and read mode)
+                      heartbeat ticks, flow-control limits, snapshot rate,
+                      read mode, cluster size, clients and keys)
   --no-crashes, --no-partitions, --no-membership, --no-transfers
                       leave that kind of fault out
   --break MODE        inject a known bug to see it caught:
@@ -73,11 +73,13 @@ export function parseSimArgs(argv: readonly string[]): SimCliOptions {
         break
       case '--nodes':
         sim.initialVoters = integer(1)
+        sim.vary = { ...sim.vary, clusterSize: false }
         sim.minVoters = Math.min(sim.minVoters, sim.initialVoters)
         sim.maxMembers = Math.max(sim.maxMembers, sim.initialVoters)
         break
       case '--clients':
         sim.clients = integer(1)
+        sim.vary = { ...sim.vary, workload: false }
         break
       case '--workload-ms':
         sim.workloadMs = integer(100)
@@ -122,7 +124,7 @@ export function parseSimArgs(argv: readonly string[]): SimCliOptions {
         break
       }
       case '--no-vary':
-        sim.vary = { faults: false, core: false, readOnly: false }
+        sim.vary = { faults: false, core: false, readOnly: false, clusterSize: false, workload: false }
         break
       case '--no-liveness':
         sim.checkLiveness = false

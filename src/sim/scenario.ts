@@ -1,6 +1,7 @@
 // Each seed also draws how hostile its world is: message loss and
 // duplication, slow disks (a wider window for a crash to lose a Ready), how
-// often faults strike, clock drift, and the read path. A fixed profile for
+// often faults strike, clock drift, the core's settings, the read path, the
+// cluster size and the workload's contention. A fixed profile for
 // all seeds would leave whole regions of behaviour untested; drawn from the
 // seed, any failure still replays exactly.
 import { createRng } from '../raft/rng.js'
@@ -13,6 +14,10 @@ export interface ScenarioVariation {
   core: boolean
   /** Draw the read mode (safe ReadIndex or leader lease) from the seed. */
   readOnly: boolean
+  /** Draw the number of initial voters (3 or 5). */
+  clusterSize: boolean
+  /** Draw the number of clients and of keys (contention). */
+  workload: boolean
 }
 
 /** The random stream of the scenario draw; the simulation's other streams use 1..6. */
@@ -24,7 +29,9 @@ export function applyScenario(options: SimulationOptions): { options: Simulation
   const network = { ...options.network }
   const faults = { ...options.faults }
   const node = { ...options.node }
+  const client = { ...options.client }
   let tickDriftRatio = options.tickDriftRatio
+  let { initialVoters, maxMembers, minVoters, clients } = options
   if (options.vary.faults) {
     network.lossRate = pick([0, 0.01, 0.03, 0.08])
     network.duplicateRate = pick([0, 0.01, 0.05])
@@ -49,12 +56,24 @@ export function applyScenario(options: SimulationOptions): { options: Simulation
     }
   }
   if (options.vary.readOnly) node.readOnly = pick(['safe', 'safe', 'lease-based'] as const)
+  if (options.vary.clusterSize) {
+    initialVoters = pick([3, 3, 5])
+    maxMembers = Math.max(maxMembers, initialVoters)
+    minVoters = Math.min(minVoters, initialVoters)
+  }
+  if (options.vary.workload) {
+    clients = pick([2, 4, 4, 8])
+    client.keyCount = pick([1, 3, 3, 6])
+  }
   const description =
     `scenario: loss=${network.lossRate} dup=${network.duplicateRate} slow=${network.slowRate} ` +
     `latency=${network.minLatencyMs}..${network.maxLatencyMs}ms disk=${faults.diskLatencyMinMs}..${faults.diskLatencyMaxMs}ms ` +
     `(slow ${faults.diskSlowRate} up to ${faults.diskSlowMaxMs}ms) faultGap=${faults.faultGapMinMs}..${faults.faultGapMaxMs}ms ` +
-    `drift=${tickDriftRatio} reads=${node.readOnly} voters=${options.initialVoters} clients=${options.clients} ` +
+    `drift=${tickDriftRatio} reads=${node.readOnly} voters=${initialVoters} clients=${clients} keys=${client.keyCount} ` +
     `ticks=${node.electionTicks}/${node.heartbeatTicks} snapshotEvery=${node.snapshotEveryEntries}+${node.entriesKeptAfterSnapshot} ` +
     `limits=${JSON.stringify(node.limits)}`
-  return { options: { ...options, network, faults, node, tickDriftRatio }, description }
+  return {
+    options: { ...options, network, faults, node, client, tickDriftRatio, initialVoters, maxMembers, minVoters, clients },
+    description,
+  }
 }

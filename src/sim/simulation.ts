@@ -120,7 +120,7 @@ export const defaultSimulationOptions: Omit<SimulationOptions, 'seed'> = {
   traceLines: 200,
   eventsMax: 2_000_000,
   checkLiveness: true,
-  vary: { faults: true, core: true, readOnly: true },
+  vary: { faults: true, core: true, readOnly: true, clusterSize: true, workload: true },
 }
 
 export interface SimulationStats {

@@ -11,7 +11,7 @@ t.test('a seed draws the same scenario every time, and seeds differ', async (t) 
 })
 
 t.test('without variation the options pass through', async (t) => {
-  const options = { ...defaultSimulationOptions, seed: 12, vary: { faults: false, core: false, readOnly: false } }
+  const options = { ...defaultSimulationOptions, seed: 12, vary: { faults: false, core: false, readOnly: false, clusterSize: false, workload: false } }
   const { options: applied, description } = applyScenario(options)
   t.same(applied.network, options.network)
   t.same(applied.faults, options.faults)
