@@ -6,10 +6,24 @@ import { Worker } from 'node:worker_threads'
 import { Doorbell } from '../../src/runtime/doorbell.js'
 import { SpscRing } from '../../src/runtime/ring.js'
 import type { EchoData } from './fixtures/ring-echo.js'
-import { frameBytes, updateChecksum, type RingPlan, type RingRunResult } from './fixtures/ring-frames.js'
+import { FIXTURE_READY, frameBytes, updateChecksum, type RingPlan, type RingRunResult } from './fixtures/ring-frames.js'
 
 // Test-only knowledge of doorbell.ts's layout: the sequence word is Int32 index 16.
 const SEQUENCE_WORD = 16
+
+/** A worker's messages in order, one promise per message. */
+function workerMessages(worker: Worker): { next(): Promise<unknown> } {
+  const queued: unknown[] = []
+  const waiting: ((message: unknown) => void)[] = []
+  worker.on('message', (message: unknown) => {
+    const resolve = waiting.shift()
+    if (resolve !== undefined) resolve(message)
+    else queued.push(message)
+  })
+  return {
+    next: () => (queued.length > 0 ? Promise.resolve(queued.shift()) : new Promise((resolve) => waiting.push(resolve))),
+  }
+}
 
 /** Aborts when `progress()` has not changed for `stallMs`: a lost wake-up shows as a stall, not a hung test. */
 function watchdog(progress: () => number, stallMs: number): { signal: AbortSignal; stop(): void } {
@@ -75,8 +89,10 @@ t.test('ping-pong across threads: no lost wake-up in thousands of sleep/publish 
     rounds,
   }
   const worker = new Worker(new URL('./fixtures/ring-echo.js', import.meta.url), { workerData: data })
-  const workerResult = new Promise<{ echoed: number; slept: number; error?: string }>((resolve) => worker.once('message', resolve))
   t.teardown(() => worker.terminate())
+  const messages = workerMessages(worker)
+  t.equal(await messages.next(), FIXTURE_READY, 'the echo worker started')
+  const workerResult = messages.next() as Promise<{ echoed: number; slept: number; error?: string }>
 
   let round = 0
   let mainSlept = 0
@@ -125,13 +141,12 @@ t.test('two producer threads, one doorbell: each stream arrives whole and in ord
   const rings = plans.map(() => SpscRing.create(256))
   const workers = plans.map(() => new Worker(new URL('./fixtures/ring-producer.js', import.meta.url)))
   t.teardown(() => Promise.all(workers.map((w) => w.terminate())))
-  const sent = workers.map(
-    (worker, p) =>
-      new Promise<RingRunResult>((resolve) => {
-        worker.once('message', resolve)
-        worker.postMessage({ buffer: rings[p]!.buffer, plan: plans[p]!, doorbell: bell.buffer })
-      }),
-  )
+  const inboxes = workers.map(workerMessages)
+  t.same(await Promise.all(inboxes.map((inbox) => inbox.next())), [FIXTURE_READY, FIXTURE_READY], 'both producers started')
+  const sent = workers.map((worker, p) => {
+    worker.postMessage({ buffer: rings[p]!.buffer, plan: plans[p]!, doorbell: bell.buffer })
+    return inboxes[p]!.next() as Promise<RingRunResult>
+  })
 
   const received = [0, 0]
   const checksums = [1, 1]

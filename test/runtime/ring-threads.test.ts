@@ -8,15 +8,18 @@ import t from 'tap'
 import fc from 'fast-check'
 import { Worker } from 'node:worker_threads'
 import { SpscRing } from '../../src/runtime/ring.js'
-import type { Pause, RingPlan, RingRunResult } from './fixtures/ring-frames.js'
+import { FIXTURE_READY, type Pause, type RingPlan, type RingRunResult } from './fixtures/ring-frames.js'
 
 class FixtureWorker {
   private readonly worker: Worker
   private pending: ((result: RingRunResult) => void) | undefined
+  readonly ready: Promise<void>
 
   constructor(name: string) {
     this.worker = new Worker(new URL(`./fixtures/${name}.js`, import.meta.url))
-    this.worker.on('message', (result: RingRunResult) => {
+    this.ready = new Promise((resolve) => this.worker.once('message', () => resolve()))
+    this.worker.on('message', (result: RingRunResult | typeof FIXTURE_READY) => {
+      if (result === FIXTURE_READY) return
       const resolve = this.pending
       this.pending = undefined
       resolve?.(result)
@@ -91,6 +94,7 @@ t.test('property: the consumer thread receives exactly what the producer thread 
     await producer.terminate()
     await consumer.terminate()
   })
+  await Promise.all([producer.ready, consumer.ready])
   let runs = 0
   let totalFrames = 0
   await fc.assert(
@@ -126,6 +130,7 @@ t.test('a large stream through a 64-byte ring: sustained backpressure and wrap-a
     await producer.terminate()
     await consumer.terminate()
   })
+  await Promise.all([producer.ready, consumer.ready])
   const frameSizes = Array.from({ length: 5_000 }, (_, i) => (i * 7919) % 61)
   const plan: RingPlan = {
     runSeed: 12345,
