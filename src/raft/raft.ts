@@ -5,9 +5,12 @@ import { encodeConfChange, type ConfChange } from './conf-change.js'
 import { resolveConfig, type RaftConfig, type ResolvedRaftConfig } from './config.js'
 import { EMPTY_BYTES } from './entries.js'
 import { ACCEPTED, RaftError, reject, type ProposeResult, type RaftResult } from './errors.js'
+import { LeaderLease } from './leader-lease.js'
 import { RaftLog } from './log.js'
 import { Progress } from './progress.js'
 import { majorityValue, quorumSize, voteResult, type VoteResult } from './quorum.js'
+import { ReadQueue, type ReadRequest } from './read-queue.js'
+import { SnapshotReceiver } from './snapshot-receiver.js'
 import {
   NONE,
   TRANSFER_CONTEXT,
@@ -24,30 +27,7 @@ import {
 
 const NO_ENTRIES: Entry[] = Object.freeze([]) as unknown as Entry[]
 
-/** Heartbeat rounds remembered for the lease; older unconfirmed rounds are forgotten (the lease only gets shorter). */
-const MAX_TRACKED_HEARTBEAT_ROUNDS = 1024
-
 type CampaignKind = 'preElection' | 'election' | 'transfer'
-
-interface ReadRequest {
-  /** The commit index when the request arrived: the read index. */
-  index: number
-  ctx: Uint8Array
-  /** NONE or our own id: answer through Ready.readStates; else with readIndexResp. */
-  from: NodeId
-  /** The first heartbeat round sent after the request arrived; a quorum answering it confirms leadership. */
-  round: number
-}
-
-/** A snapshot being received in chunks. */
-interface IncomingSnapshot {
-  from: NodeId
-  leaderTerm: number
-  snapshot: Snapshot
-  totalBytes: number
-  buffer: Uint8Array
-  receivedBytes: number
-}
 
 function newMessage(type: MessageType, from: NodeId, to: NodeId, term: number): Message {
   return { type, from, to, term, logTerm: 0, index: 0, entries: NO_ENTRIES, commit: 0, reject: false, rejectHint: 0 }
@@ -97,20 +77,19 @@ export class Raft {
   private appendsPending = false
   private commitPending = false
   private readBroadcastPending = false
-  private readsBeforeCommit: ReadRequest[] = []
-  private pendingReads: ReadRequest[] = []
   private heartbeatRound = 0
-  private readonly roundSentTick = new Map<number, number>()
-  private leaseStartTick = Number.NEGATIVE_INFINITY
-  /** Set once this leader sent TimeoutNow: a forced election may already be under way. */
-  private leaseRevoked = false
-  private incoming: IncomingSnapshot | undefined = undefined
+  private readonly reads: ReadQueue
+  private readonly lease: LeaderLease
+  private readonly snapshotReceiver: SnapshotReceiver
   private readonly voteScratch: number[] = []
 
   constructor(config: RaftConfig) {
     this.cfg = resolveConfig(config)
     this.id = this.cfg.id
     this.log = new RaftLog(this.cfg.storage)
+    this.reads = new ReadQueue(this.cfg.maxPendingReads)
+    this.lease = new LeaderLease(this.cfg.leaseTicks)
+    this.snapshotReceiver = new SnapshotReceiver(this.cfg.maxSnapshotBytes)
     const { hardState, confState } = this.cfg.storage.initialState()
     this.applyConfState(confState)
     if (hardState.term !== 0 || hardState.vote !== NONE || hardState.commit !== 0) {
@@ -173,11 +152,8 @@ export class Raft {
     this.appendsPending = false
     this.commitPending = false
     this.readBroadcastPending = false
-    this.readsBeforeCommit = []
-    this.pendingReads = []
-    this.roundSentTick.clear()
-    this.leaseStartTick = Number.NEGATIVE_INFINITY
-    this.leaseRevoked = false
+    this.reads.clear()
+    this.lease.reset()
   }
 
   becomeFollower(term: number, lead: NodeId): void {
@@ -513,64 +489,35 @@ export class Raft {
   private handleSnapshotChunk(m: Message): void {
     const chunk = m.snapshot
     if (chunk === undefined) return
-    const { metadata } = chunk
-    const ack = (receivedBytes: number, rejected: boolean): void => {
-      const resp = newMessage('snapResp', this.id, m.from, this.term)
-      resp.index = metadata.index
-      resp.rejectHint = receivedBytes
-      resp.reject = rejected
+    if (chunk.offsetBytes === 0 && chunk.metadata.index <= this.log.committed) {
+      // Nothing to install: tell the leader where we are.
+      this.snapshotReceiver.reset()
+      const resp = newMessage('appResp', this.id, m.from, this.term)
+      resp.index = this.log.committed
       this.msgs.push(resp)
-    }
-    if (chunk.totalBytes > this.cfg.maxSnapshotBytes || chunk.offsetBytes + chunk.data.byteLength > chunk.totalBytes) {
-      this.cfg.logger?.warn('raft: dropping an oversized or malformed snapshot chunk', { id: this.id, totalBytes: chunk.totalBytes })
       return
     }
-    if (chunk.offsetBytes === 0) {
-      if (metadata.index <= this.log.committed) {
-        // Nothing to install: tell the leader where we are.
-        this.incoming = undefined
-        const resp = newMessage('appResp', this.id, m.from, this.term)
-        resp.index = this.log.committed
+    const outcome = this.snapshotReceiver.receive(m.from, m.term, chunk)
+    switch (outcome.kind) {
+      case 'invalid':
+        this.cfg.logger?.warn('raft: dropping an oversized or malformed snapshot chunk', { id: this.id, totalBytes: chunk.totalBytes })
+        return
+      case 'restart':
+      case 'progress': {
+        const resp = newMessage('snapResp', this.id, m.from, this.term)
+        resp.index = chunk.metadata.index
+        resp.reject = outcome.kind === 'restart'
+        resp.rejectHint = outcome.kind === 'progress' ? outcome.receivedBytes : 0
         this.msgs.push(resp)
         return
       }
-      this.incoming = {
-        from: m.from,
-        leaderTerm: m.term,
-        snapshot: { metadata, data: EMPTY_BYTES },
-        totalBytes: chunk.totalBytes,
-        buffer: new Uint8Array(chunk.totalBytes),
-        receivedBytes: 0,
+      case 'complete': {
+        const resp = newMessage('appResp', this.id, m.from, this.term)
+        resp.index = this.restore(outcome.snapshot) ? this.log.lastIndex() : this.log.committed
+        this.msgs.push(resp)
+        return
       }
     }
-    const inc = this.incoming
-    const sameTransfer =
-      inc !== undefined &&
-      inc.from === m.from &&
-      inc.leaderTerm === m.term &&
-      inc.snapshot.metadata.index === metadata.index &&
-      inc.snapshot.metadata.term === metadata.term &&
-      inc.totalBytes === chunk.totalBytes
-    if (!sameTransfer) {
-      // A chunk of a transfer we do not hold (we restarted, or it was replaced): restart it.
-      ack(0, true)
-      return
-    }
-    if (chunk.offsetBytes !== inc.receivedBytes) {
-      ack(inc.receivedBytes, false) // duplicate or out of order: say where we are
-      return
-    }
-    inc.buffer.set(chunk.data, chunk.offsetBytes)
-    inc.receivedBytes += chunk.data.byteLength
-    if (inc.receivedBytes < inc.totalBytes) {
-      ack(inc.receivedBytes, false)
-      return
-    }
-    this.incoming = undefined
-    const snapshot: Snapshot = { metadata, data: inc.buffer }
-    const resp = newMessage('appResp', this.id, m.from, this.term)
-    resp.index = this.restore(snapshot) ? this.log.lastIndex() : this.log.committed
-    this.msgs.push(resp)
   }
 
   /** Installs a complete snapshot; false when our log already holds it. */
@@ -628,13 +575,7 @@ export class Raft {
   private bcastHeartbeat(): void {
     this.heartbeatRound++
     this.readBroadcastPending = false
-    if (this.cfg.readOnly === 'lease-based') {
-      this.roundSentTick.set(this.heartbeatRound, this.ticks)
-      if (this.roundSentTick.size > MAX_TRACKED_HEARTBEAT_ROUNDS) {
-        const oldest = this.roundSentTick.keys().next()
-        if (oldest.done !== true) this.roundSentTick.delete(oldest.value)
-      }
-    }
+    if (this.cfg.readOnly === 'lease-based') this.lease.recordRound(this.heartbeatRound, this.ticks)
     for (const [id, pr] of this.progress) {
       if (id === this.id) continue
       const m = newMessage('heartbeat', this.id, id, this.term)
@@ -751,26 +692,15 @@ export class Raft {
   /** The heartbeat round a quorum answered confirms pending reads and renews the lease. */
   private advanceConfirmedRound(): void {
     const lease = this.cfg.readOnly === 'lease-based'
-    if (this.pendingReads.length === 0 && !lease) return
+    if (!this.reads.hasPending() && !lease) return
     const rounds = this.voteScratch
     rounds.length = 0
     for (const id of this.voters) {
       rounds.push(id === this.id ? this.heartbeatRound : (this.progress.get(id)?.ackedHeartbeatRound ?? 0))
     }
     const confirmed = majorityValue(rounds)
-    if (lease) {
-      for (const [round, sentTick] of this.roundSentTick) {
-        if (round > confirmed) break
-        if (round === confirmed && sentTick > this.leaseStartTick) this.leaseStartTick = sentTick
-        this.roundSentTick.delete(round)
-      }
-    }
-    let released = 0
-    while (released < this.pendingReads.length && this.pendingReads[released]!.round <= confirmed) {
-      this.answerRead(this.pendingReads[released]!)
-      released++
-    }
-    if (released > 0) this.pendingReads = this.pendingReads.slice(released)
+    if (lease) this.lease.confirm(confirmed)
+    for (const req of this.reads.releaseUpTo(confirmed)) this.answerRead(req)
   }
 
   private maybeCommit(): boolean {
@@ -778,16 +708,13 @@ export class Raft {
     matches.length = 0
     for (const id of this.voters) matches.push(this.progress.get(id)?.match ?? 0)
     if (!this.log.maybeCommit(majorityValue(matches), this.term)) return false
-    if (this.readsBeforeCommit.length > 0) {
-      const waiting = this.readsBeforeCommit
-      this.readsBeforeCommit = []
-      for (const req of waiting) this.handleReadRequest(req)
-    }
+    for (const req of this.reads.takeHeld()) this.handleReadRequest(req)
     return true
   }
 
   private sendTimeoutNow(to: NodeId): void {
-    this.leaseRevoked = true
+    // The target's election ignores the followers' lease: ours ends here.
+    this.lease.revoke()
     this.msgs.push(newMessage('timeoutNow', this.id, to, this.term))
   }
 
@@ -967,18 +894,15 @@ export class Raft {
     if (!this.committedInCurrentTerm()) {
       // Until an entry of this term commits, our commit index may lag the
       // true one (§6.4): reads wait for it.
-      if (this.readsBeforeCommit.length >= this.cfg.maxPendingReads) return reject('OVERLOADED', 'too many pending reads')
-      this.readsBeforeCommit.push(req)
-      return ACCEPTED
+      return this.reads.hold(req) ? ACCEPTED : reject('OVERLOADED', 'too many pending reads')
     }
     req.index = this.log.committed
     if (this.isSingleVoter() || (this.cfg.readOnly === 'lease-based' && this.leaseValid())) {
       this.answerRead(req)
       return ACCEPTED
     }
-    if (this.pendingReads.length >= this.cfg.maxPendingReads) return reject('OVERLOADED', 'too many pending reads')
     req.round = this.heartbeatRound + 1
-    this.pendingReads.push(req)
+    if (!this.reads.add(req)) return reject('OVERLOADED', 'too many pending reads')
     this.readBroadcastPending = true
     return ACCEPTED
   }
@@ -996,12 +920,7 @@ export class Raft {
 
   /** See README: valid for leaseTicks leader ticks after the send of a quorum-answered heartbeat round. */
   leaseValid(): boolean {
-    return (
-      this.role === 'leader' &&
-      this.leadTransferee === NONE &&
-      !this.leaseRevoked &&
-      this.ticks - this.leaseStartTick < this.cfg.leaseTicks
-    )
+    return this.role === 'leader' && this.leadTransferee === NONE && this.lease.valid(this.ticks)
   }
 
   // ---------------------------------------------------------------- transfer, reports
