@@ -48,7 +48,7 @@ export class KvStore {
 
   put(key: string, value: Uint8Array, ttlMs: number, ifVersion: number | undefined, index: number, nowMs: number): { version: number } | MachineError {
     const current = this.live(key, nowMs)
-    const conflict = checkIfVersion(key, current, ifVersion)
+    const conflict = checkIfVersion(current, ifVersion)
     if (conflict !== undefined) return conflict
     const expiresAtMs = ttlMs > 0 ? nowMs + ttlMs : 0
     if (current === undefined) {
@@ -66,7 +66,7 @@ export class KvStore {
   delete(key: string, ifVersion: number | undefined, nowMs: number): { version: number } | MachineError {
     const current = this.live(key, nowMs)
     if (current === undefined) return machineError('KEY_NOT_FOUND', `key not found`)
-    const conflict = checkIfVersion(key, current, ifVersion)
+    const conflict = checkIfVersion(current, ifVersion)
     if (conflict !== undefined) return conflict
     this.remove(current)
     return { version: current.version }
@@ -117,7 +117,7 @@ export class KvStore {
   }
 }
 
-function checkIfVersion(key: string, current: KvEntry | undefined, ifVersion: number | undefined): MachineError | undefined {
+function checkIfVersion(current: KvEntry | undefined, ifVersion: number | undefined): MachineError | undefined {
   if (ifVersion === undefined) return undefined
   const currentVersion = current?.version ?? 0
   if (currentVersion === ifVersion) return undefined
