@@ -4,6 +4,7 @@ import t from 'tap'
 import { createRng, decodeConfChange, encodeConfChange, RaftError } from '../../src/raft/index.js'
 import { majorityValue, voteResult } from '../../src/raft/quorum.js'
 import { Inflights } from '../../src/raft/inflights.js'
+import { LeaderLease } from '../../src/raft/leader-lease.js'
 import { Network, bytes } from './network.js'
 
 function traceOfRun(): string {
@@ -80,4 +81,21 @@ t.test('inflights: a bounded window freed in order', async (t) => {
   w.freeFirstOne()
   w.freeLE(12)
   t.equal(w.size(), 1)
+})
+
+t.test('leader lease: counted from the send tick of the confirmed round, revocable', async (t) => {
+  const lease = new LeaderLease(7)
+  t.notOk(lease.valid(0), 'no lease before any confirmed round')
+  lease.recordRound(1, 5)
+  lease.recordRound(2, 8)
+  lease.confirm(1)
+  t.ok(lease.valid(11))
+  t.notOk(lease.valid(12), 'round 1 was sent at tick 5: valid through tick 11')
+  lease.confirm(2)
+  t.ok(lease.valid(14))
+  t.notOk(lease.valid(15))
+  lease.confirm(1)
+  t.ok(lease.valid(14), 'a stale confirmation never moves the lease back')
+  lease.revoke()
+  t.notOk(lease.valid(9))
 })
