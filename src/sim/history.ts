@@ -29,8 +29,12 @@ export function isCompleted<Input, Output>(
 export type KvInput =
   | { kind: 'get'; key: string }
   | { kind: 'put'; key: string; value: string }
-  | { kind: 'delete'; key: string }
-  /** Writes `value` only when the key exists with version `expectedVersion`. */
+  /** With `expectedVersion`, deletes only when the key has that version. */
+  | { kind: 'delete'; key: string; expectedVersion?: number }
+  /**
+   * Writes `value` only when the key's version is `expectedVersion`; version 0
+   * stands for "absent" (create only if missing), as the KV machine's `ifVersion`.
+   */
   | { kind: 'cas'; key: string; expectedVersion: number; value: string }
 
 /**
@@ -53,8 +57,12 @@ export interface KvPutOutput {
 
 export interface KvDeleteOutput {
   kind: 'delete'
-  /** Whether the key existed; omit when the store does not say. */
+  /** Whether the key existed (false: KEY_NOT_FOUND); omit when the store does not say. */
   existed?: boolean
+  /** The version of the value deleted, when the store says. */
+  version?: number
+  /** True when `expectedVersion` did not match: nothing was deleted. */
+  conflict?: boolean
 }
 
 export interface KvCasOutput {

@@ -112,10 +112,15 @@ export class SimKvMachine {
         this.#data.set(input.key, { value: input.value, version: index })
         return { kind: 'put', version: index }
       case 'delete':
+        if (current === undefined) return { kind: 'delete', existed: false }
+        if (input.expectedVersion !== undefined && input.expectedVersion !== current.version) {
+          return { kind: 'delete', existed: true, conflict: true }
+        }
         this.#data.delete(input.key)
-        return { kind: 'delete', existed: current !== undefined }
+        return { kind: 'delete', existed: true, version: current.version }
       case 'cas':
-        if (current === undefined || current.version !== input.expectedVersion) return { kind: 'cas', ok: false }
+        // Version 0 stands for "absent", as the node's ifVersion.
+        if ((current?.version ?? 0) !== input.expectedVersion) return { kind: 'cas', ok: false }
         this.#data.set(input.key, { value: input.value, version: index })
         return { kind: 'cas', ok: true, version: index }
     }

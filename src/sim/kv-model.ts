@@ -38,14 +38,20 @@ export function stepKv(state: KvKeyState, input: KvInput, output: KvOutput | und
     case 'put':
       return [written(input.value, output?.kind === 'put' ? output.version : undefined)]
     case 'delete': {
-      if (output?.kind === 'delete' && output.existed !== undefined && output.existed !== (state.value !== null)) {
-        return []
+      const matches = input.expectedVersion === undefined ? true : versionMatches(state, input.expectedVersion)
+      if (output === undefined || output.kind !== 'delete') {
+        if (matches === 'maybe') return [state, absent]
+        return [matches ? absent : state]
       }
+      if (output.existed === false) return state.value === null ? [state] : []
+      if (state.value === null) return []
+      if (output.conflict === true) return matches === true ? [] : [state]
+      if (matches === false) return []
+      if (output.version !== undefined && state.version !== null && state.version !== output.version) return []
       return [absent]
     }
     case 'cas': {
-      const matches: boolean | 'maybe' =
-        state.value === null ? false : state.version === null ? 'maybe' : state.version === input.expectedVersion
+      const matches = versionMatches(state, input.expectedVersion)
       if (output === undefined || output.kind !== 'cas') {
         const applied = written(input.value, undefined)
         if (matches === 'maybe') return [state, applied]
@@ -55,6 +61,13 @@ export function stepKv(state: KvKeyState, input: KvInput, output: KvOutput | und
       return matches === true ? [] : [state]
     }
   }
+}
+
+/** Whether the key's version is `expected` (0: absent); 'maybe' when a present key's version is unknown. */
+function versionMatches(state: KvKeyState, expected: number): boolean | 'maybe' {
+  if (state.value === null) return expected === 0
+  if (expected === 0) return false
+  return state.version === null ? 'maybe' : state.version === expected
 }
 
 export const kvModel: SequentialModel<KvKeyState, KvInput, KvOutput> = {
@@ -70,7 +83,9 @@ export const kvModel: SequentialModel<KvKeyState, KvInput, KvOutput> = {
         ? `put(${input.key}, ${input.value})`
         : input.kind === 'cas'
           ? `cas(${input.key}, v${input.expectedVersion}, ${input.value})`
-          : `${input.kind}(${input.key})`
+          : input.kind === 'delete' && input.expectedVersion !== undefined
+            ? `delete(${input.key}, v${input.expectedVersion})`
+            : `${input.kind}(${input.key})`
     return `${call} -> ${output === undefined ? '?' : describeKvOutput(output)}`
   },
   describeState: (state) =>
@@ -84,7 +99,8 @@ function describeKvOutput(output: KvOutput): string {
     case 'put':
       return output.version === undefined ? 'ok' : `v${output.version}`
     case 'delete':
-      return output.existed === undefined ? 'ok' : output.existed ? 'deleted' : 'absent'
+      if (output.conflict === true) return 'conflict'
+      return output.existed === false ? 'absent' : `deleted${output.version === undefined ? '' : ` v${output.version}`}`
     case 'cas':
       return output.ok ? `ok${output.version === undefined ? '' : ` v${output.version}`}` : 'conflict'
   }

@@ -198,6 +198,8 @@ export class SimClient {
     if (roll < 40) return { kind: 'get', key }
     if (roll < 75) return { kind: 'put', key, value }
     if (roll < 88) return { kind: 'cas', key, expectedVersion: this.#versions.get(key) ?? 0, value }
+    const known = this.#versions.get(key)
+    if (roll < 94 && known !== undefined) return { kind: 'delete', key, expectedVersion: known }
     return { kind: 'delete', key }
   }
 

@@ -11,10 +11,12 @@ t.test('writes get the log index as version; cas and delete follow it', async (t
   t.same(m.apply(3, cmd(1, 2, { kind: 'cas', key: 'k', expectedVersion: 1, value: 'b' })), { kind: 'cas', ok: false })
   t.same(m.apply(4, cmd(1, 3, { kind: 'cas', key: 'k', expectedVersion: 2, value: 'b' })), { kind: 'cas', ok: true, version: 4 })
   t.same(m.apply(5, cmd(1, 4, { kind: 'get', key: 'k' })), { kind: 'get', value: 'b', version: 4 })
-  t.same(m.apply(6, cmd(1, 5, { kind: 'delete', key: 'k' })), { kind: 'delete', existed: true })
-  t.same(m.apply(7, cmd(1, 6, { kind: 'delete', key: 'k' })), { kind: 'delete', existed: false })
+  t.same(m.apply(6, cmd(1, 5, { kind: 'delete', key: 'k', expectedVersion: 2 })), { kind: 'delete', existed: true, conflict: true })
+  t.same(m.apply(7, cmd(1, 6, { kind: 'delete', key: 'k' })), { kind: 'delete', existed: true, version: 4 })
+  t.same(m.apply(8, cmd(1, 7, { kind: 'delete', key: 'k' })), { kind: 'delete', existed: false })
   t.same(m.read('k'), { kind: 'get', value: null })
-  t.equal(m.appliedIndex, 7)
+  t.same(m.apply(9, cmd(1, 8, { kind: 'cas', key: 'k', expectedVersion: 0, value: 'c' })), { kind: 'cas', ok: true, version: 9 }, 'version 0 creates')
+  t.equal(m.appliedIndex, 9)
 })
 
 t.test('a duplicated request applies once and answers the remembered output', async (t) => {

@@ -94,6 +94,33 @@ t.test('versions must match the write that produced the value', async (t) => {
   )
 })
 
+t.test('a conditional delete removes only the expected version', async (t) => {
+  const delIf = (key: string, expectedVersion: number): KvInput => ({ kind: 'delete', key, expectedVersion })
+  t.equal(
+    verdict([
+      op(1, 0, 1, put('k', 'a'), wrote(4)),
+      op(1, 2, 3, delIf('k', 3), { kind: 'delete', existed: true, conflict: true }),
+      op(1, 4, 5, delIf('k', 4), { kind: 'delete', existed: true, version: 4 }),
+      op(1, 6, 7, get('k'), read(null)),
+    ]),
+    'linearizable',
+  )
+  t.equal(
+    verdict([op(1, 0, 1, put('k', 'a'), wrote(4)), op(1, 2, 3, delIf('k', 4), { kind: 'delete', existed: true, conflict: true })]),
+    'not-linearizable',
+  )
+  t.equal(
+    verdict([op(1, 0, 1, put('k', 'a'), wrote(4)), op(1, 2, 3, del('k'), { kind: 'delete', existed: true, version: 5 })]),
+    'not-linearizable',
+    'the deleted version must be the current one',
+  )
+  t.equal(
+    verdict([op(1, 0, 1, put('k', 'a'), wrote(4)), op(1, 2, null, delIf('k', 4)), op(1, 9, 10, get('k'), read(null))]),
+    'linearizable',
+    'an unknown conditional delete may have applied',
+  )
+})
+
 t.test('delete reports whether the key existed', async (t) => {
   t.equal(
     verdict([op(1, 0, 1, put('k', 'a'), wrote()), op(1, 2, 3, del('k'), { kind: 'delete', existed: true })]),
@@ -124,7 +151,12 @@ t.test('compare-and-set succeeds only on the expected version', async (t) => {
     verdict([op(1, 0, 1, put('k', 'a'), wrote(1)), op(1, 2, 3, cas('k', 1, 'b'), { kind: 'cas', ok: false })]),
     'not-linearizable',
   )
-  t.equal(verdict([op(1, 0, 1, cas('k', 0, 'b'), { kind: 'cas', ok: true, version: 1 })]), 'not-linearizable')
+  t.equal(verdict([op(1, 0, 1, cas('k', 0, 'b'), { kind: 'cas', ok: true, version: 1 })]), 'linearizable', 'version 0 creates')
+  t.equal(
+    verdict([op(1, 0, 1, put('k', 'a'), wrote(1)), op(1, 2, 3, cas('k', 0, 'b'), { kind: 'cas', ok: true, version: 3 })]),
+    'not-linearizable',
+    'version 0 only when absent',
+  )
   t.equal(
     verdict([
       op(1, 0, null, put('k', 'a')),
@@ -226,14 +258,14 @@ function execute(steps: Step[]): Generated {
         break
       case 'delete':
         input = del(s.key)
-        output = { kind: 'delete', existed: current !== undefined }
+        output = current === undefined ? { kind: 'delete', existed: false } : { kind: 'delete', existed: true, version: current.version }
         written = ''
         effect = () => store.delete(s.key)
         break
       case 'cas': {
-        const expected = current === undefined ? 0 : s.casHits ? current.version : current.version + 1000
+        const expected = (current?.version ?? 0) + (s.casHits ? 0 : 1000)
         input = cas(s.key, expected, `v${i}`)
-        const ok = current !== undefined && current.version === expected
+        const ok = (current?.version ?? 0) === expected
         if (ok) {
           version = ++versionCounter
           written = `v${i}`
