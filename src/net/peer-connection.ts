@@ -93,7 +93,8 @@ export interface PeerConnectionStats {
   bytesRead: number
 }
 
-type Phase = 'handshaking' | 'ready' | 'open' | 'closed'
+// 'ready': handshake done, start() not called yet (the socket is paused).
+type Phase = 'ready' | 'open' | 'closed'
 
 export class PeerConnection {
   readonly role: PeerRole
@@ -105,7 +106,7 @@ export class PeerConnection {
   readonly #options: ResolvedConnectionOptions
   readonly #decoder: FrameDecoder
   readonly #outbound: OutboundQueue
-  #logger: Logger
+  readonly #logger: Logger
   #phase: Phase = 'ready'
   #handlers: PeerConnectionHandlers | undefined
   #closeReason: NetError | undefined
