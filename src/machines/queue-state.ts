@@ -58,6 +58,10 @@ export class QueueState {
     public dedup: DedupWindow = new DedupWindow(),
   ) {}
 
+  get visibleCount(): number {
+    return this.counts[MessageState.visible]!
+  }
+
   stats(): QueueStats {
     const c = this.counts
     return {

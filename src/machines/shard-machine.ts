@@ -67,7 +67,7 @@ export class ShardMachine {
     const error = checkShardCommand(command)
     const result: ApplyResult<AnyResult> = error !== undefined ? { ok: false, error } : this.dispatch(command, ctx)
     for (const queue of ctx.available) {
-      if ((this.queues.get(queue)?.stats().visible ?? 0) > 0) ctx.effects.push({ type: 'messages-available', queue })
+      if ((this.queues.get(queue)?.visibleCount ?? 0) > 0) ctx.effects.push({ type: 'messages-available', queue })
     }
     return { result: result as ApplyResult<CommandResults[C['type']]>, effects: ctx.effects }
   }
