@@ -5,6 +5,7 @@
 // is a duplicate (the network may deliver a request twice) and answers the
 // remembered output instead of applying again.
 import type { KvGetOutput, KvInput, KvOutput } from './history.js'
+import { InvariantViolation } from './invariants.js'
 
 export interface KvCommand {
   clientId: number
@@ -54,7 +55,7 @@ export class SimKvMachine {
    */
   apply(index: number, command: KvCommand): KvOutput | null {
     if (index !== this.#appliedIndex + 1) {
-      throw new Error(`kv machine: apply index ${index} after ${this.#appliedIndex}`)
+      throw new InvariantViolation('STATE_MACHINE_SAFETY', `kv machine: asked to apply index ${index} after ${this.#appliedIndex}`)
     }
     this.#appliedIndex = index
     const session = this.#sessions.get(command.clientId)
@@ -69,7 +70,7 @@ export class SimKvMachine {
   /** Marks an index applied that carries no KV command (empty entries, membership changes). */
   skip(index: number): void {
     if (index !== this.#appliedIndex + 1) {
-      throw new Error(`kv machine: skip index ${index} after ${this.#appliedIndex}`)
+      throw new InvariantViolation('STATE_MACHINE_SAFETY', `kv machine: asked to skip index ${index} after ${this.#appliedIndex}`)
     }
     this.#appliedIndex = index
   }
@@ -97,7 +98,9 @@ export class SimKvMachine {
       return
     }
     const image = JSON.parse(decoder.decode(snapshot)) as KvImage
-    if (image.appliedIndex !== index) throw new Error(`kv machine: snapshot image at ${image.appliedIndex} restored as ${index}`)
+    if (image.appliedIndex !== index) {
+      throw new InvariantViolation('STATE_MACHINE_SAFETY', `kv machine: snapshot image at ${image.appliedIndex} restored as ${index}`)
+    }
     this.#appliedIndex = image.appliedIndex
     this.#data = new Map(image.data)
     this.#sessions = new Map(image.sessions)

@@ -9,7 +9,7 @@ import { RaftError, type RaftResult, type ProposeResult } from '../raft/errors.j
 import { MemoryStorage } from '../raft/memory-storage.js'
 import type { ConfState, Entry, Message, NodeId, RaftRole, Ready } from '../raft/types.js'
 import type { KvGetOutput, KvInput } from './history.js'
-import { entryDigest, type SafetyChecker } from './invariants.js'
+import { entryDigest, InvariantViolation, type SafetyChecker } from './invariants.js'
 import { decodeKvCommand, encodeKvCommand, SimKvMachine } from './kv-machine.js'
 import type { SimEnvelope } from './wire.js'
 
@@ -132,7 +132,7 @@ export class SimNode {
 
   /** Starts (or restarts) the node from its durable storage. */
   start(): void {
-    if (this.#core !== null) throw new Error(`n${this.id} is already running`)
+    if (this.#core !== null) throw new InvariantViolation('SIMULATOR', `n${this.id} is already running`)
     this.#incarnation++
     const { hardState, confState } = this.storage.initialState()
     this.#host.checker.observeDurableHardState(this.id, hardState, 'restart')
@@ -276,7 +276,7 @@ export class SimNode {
       })
       return
     }
-    throw new Error(`n${this.id}: more than 1000 Readies in a row`)
+    throw new InvariantViolation('SIMULATOR', `n${this.id}: more than 1000 Readies in a row`)
   }
 
   #persist(ready: Ready): void {
