@@ -34,7 +34,7 @@ interface BenchNode {
 }
 
 /** Compact every node's log once it holds this many entries, so memory stays bounded. */
-const COMPACT_EVERY_ENTRIES = 200_000
+const COMPACT_EVERY_ENTRIES = 20_000
 /** Rounds allowed for the initial election before giving up. */
 const MAX_ELECTION_ROUNDS = 100
 

@@ -755,8 +755,8 @@ export class Raft {
       return reject('OVERLOADED', `uncommitted proposals exceed ${this.cfg.maxUncommittedEntriesBytes} bytes`)
     }
     const firstIndex = this.log.lastIndex() + 1
-    const entries: Entry[] = new Array<Entry>(datas.length)
-    for (let i = 0; i < datas.length; i++) entries[i] = { term: this.term, index: firstIndex + i, type, data: datas[i]! }
+    const entries: Entry[] = []
+    for (let i = 0; i < datas.length; i++) entries.push({ term: this.term, index: firstIndex + i, type, data: datas[i]! })
     this.uncommittedSizeBytes += sizeBytes
     this.appendEntries(entries)
     return { ok: true, term: this.term, firstIndex, lastIndex: firstIndex + datas.length - 1 }
