@@ -82,7 +82,8 @@ export async function startHttpServer(node: TroupeNode, options: HttpServerOptio
       routeLabel = route.pattern
       if (closing) throw new HttpError('UNAVAILABLE', 'the server is shutting down', { retryAfterSec: 1 })
       if (route.auth) auth(req.headers.authorization)
-      limiter?.check(req.socket.remoteAddress ?? '', params.name, Date.now())
+      // Probes (/health, /ready) and scrapes are never limited: they must see an overloaded node.
+      if (limiter !== undefined && route.pattern.startsWith('/v1')) limiter.check(req.socket.remoteAddress ?? '', params.name, Date.now())
       const ctx: RequestContext = {
         req,
         params,

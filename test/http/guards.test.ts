@@ -1,0 +1,130 @@
+// What guards the API: the bearer token, request size limits, rate limits,
+// the long-poll cap, malformed HTTP, and a graceful close that releases
+// long-polls. Several servers share one real node.
+import t from 'tap'
+import { call, errorOf, eventually, metricValue, rawExchange, startTestNode, startTestServer } from './helpers.js'
+
+const { node, close: closeNode } = await startTestNode()
+t.teardown(closeNode)
+await node.queues.put('guarded')
+
+t.test('with a token, /v1 and /metrics need it; /health, /ready and /openapi.json stay open', async (t) => {
+  const { server, base } = await startTestServer(node, { token: 's3cret-token' })
+  t.teardown(() => server.close())
+  const good = { authorization: 'Bearer s3cret-token' }
+  for (const [method, path] of [
+    ['GET', '/v1/queues'],
+    ['GET', '/v1/cluster'],
+    ['GET', '/metrics'],
+    ['POST', '/v1/queues/guarded/messages'],
+    ['GET', '/v1/kv/k'],
+  ] as const) {
+    const none = await call(base, method, path, method === 'POST' ? { body: 1 } : undefined)
+    t.equal(none.status, 401, `${method} ${path} without a token`)
+    t.equal(errorOf(none).code, 'UNAUTHORIZED')
+    t.equal(none.headers.get('www-authenticate'), 'Bearer')
+    for (const authorization of ['Bearer wrong', 'Bearer s3cret-token2', 'Bearer s3cret-toke', 'Basic s3cret-token', 's3cret-token', 'Bearer ']) {
+      const wrong = await call(base, method, path, method === 'POST' ? { body: 1 } : undefined, { authorization })
+      t.equal(wrong.status, 401, `${method} ${path} with '${authorization}'`)
+    }
+  }
+  t.equal((await call(base, 'GET', '/v1/queues', undefined, good)).status, 200)
+  t.equal((await call(base, 'GET', '/metrics', undefined, good)).status, 200)
+  t.equal((await call(base, 'GET', '/health')).status, 200)
+  t.equal((await call(base, 'GET', '/ready')).status, 200)
+  t.equal((await call(base, 'GET', '/openapi.json')).status, 200)
+  t.match((await node.queues.get('guarded')).stats, { sentTotal: 0 }, 'refused sends added nothing')
+})
+
+t.test('a declared Content-Length over the limit is refused with 413 before the body is read', async (t) => {
+  const { server } = await startTestServer(node)
+  t.teardown(() => server.close())
+  const head = `POST /v1/queues/guarded/messages HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${10 * 1024 * 1024 + 1}\r\n\r\n`
+  const answer = await rawExchange(server.address.port, head)
+  t.match(answer, /^HTTP\/1\.1 413 /)
+  t.match(answer, /"code":"PAYLOAD_TOO_LARGE"/)
+  t.match(answer, /connection: close/i)
+})
+
+t.test('a chunked body is counted while it streams and refused with 413 past the limit', async (t) => {
+  const { server } = await startTestServer(node, { bodyLimitBytes: 64 * 1024 })
+  t.teardown(() => server.close())
+  const head = 'POST /v1/queues/guarded/messages HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n'
+  const chunk = Buffer.from(`10000\r\n${'x'.repeat(0x10000)}\r\n`)
+  const answer = await rawExchange(server.address.port, head, { thenWrite: Buffer.concat([chunk, chunk]) })
+  t.match(answer, /^HTTP\/1\.1 413 /)
+  t.match(answer, /"code":"PAYLOAD_TOO_LARGE"/)
+  t.match((await node.queues.get('guarded')).stats, { sentTotal: 0 })
+})
+
+t.test('malformed HTTP is answered 400 and the connection closed', async (t) => {
+  const { server } = await startTestServer(node)
+  t.teardown(() => server.close())
+  const answer = await rawExchange(server.address.port, 'THIS IS NOT HTTP\r\n\r\n')
+  t.match(answer, /^HTTP\/1\.1 400 /)
+  t.match(answer, /"code":"INVALID_ARGUMENT"/)
+})
+
+t.test('per-client rate limit answers 429 RATE_LIMITED with Retry-After once the burst is spent', async (t) => {
+  const { server, base } = await startTestServer(node, { rateLimit: { perClient: { ratePerSec: 0.5, burst: 3 } } })
+  t.teardown(() => server.close())
+  const statuses: number[] = []
+  for (let i = 0; i < 3; i++) statuses.push((await call(base, 'GET', '/v1/queues')).status)
+  t.same(statuses, [200, 200, 200])
+  const limited = await call(base, 'POST', '/v1/queues/guarded/messages', { body: 'over the limit' })
+  t.equal(limited.status, 429)
+  t.equal(errorOf(limited).code, 'RATE_LIMITED')
+  t.ok(Number(limited.headers.get('retry-after')) >= 1)
+  t.equal((await call(base, 'GET', '/health')).status, 200, 'health is never rate limited')
+  t.match((await node.queues.get('guarded')).stats, { sentTotal: 0 }, 'a limited send adds nothing')
+})
+
+t.test('per-queue rate limit counts each queue apart', async (t) => {
+  await node.queues.put('limited-a')
+  await node.queues.put('limited-b')
+  const { server, base } = await startTestServer(node, { rateLimit: { perQueue: { ratePerSec: 0.5, burst: 2 } } })
+  t.teardown(() => server.close())
+  t.equal((await call(base, 'POST', '/v1/queues/limited-a/messages', { body: 1 })).status, 201)
+  t.equal((await call(base, 'POST', '/v1/queues/limited-a/messages', { body: 2 })).status, 201)
+  const limited = await call(base, 'POST', '/v1/queues/limited-a/messages', { body: 3 })
+  t.equal(limited.status, 429)
+  t.ok(Number(limited.headers.get('retry-after')) >= 1)
+  t.equal((await call(base, 'POST', '/v1/queues/limited-b/messages', { body: 1 })).status, 201, 'another queue has its own bucket')
+  t.equal((await call(base, 'GET', '/v1/kv/any')).status, 404, 'KV routes are not counted per queue')
+  t.equal((await node.queues.get('limited-a')).stats.sentTotal, 2)
+})
+
+t.test('long-polls beyond longPollMax answer 429; short polls still pass', async (t) => {
+  await node.queues.put('capped')
+  const { server, base } = await startTestServer(node, { longPollMax: 1 })
+  t.teardown(() => server.close())
+  const held = call(base, 'POST', '/v1/queues/capped/receive', { waitMs: 15_000 })
+  await eventually(async () => (metricValue((await call(base, 'GET', '/metrics')).text, 'troupe_http_long_polls') === 1 ? true : undefined), 'the long-poll to be held')
+  const refused = await call(base, 'POST', '/v1/queues/capped/receive', { waitMs: 1000 })
+  t.equal(refused.status, 429)
+  t.equal(errorOf(refused).code, 'RATE_LIMITED')
+  t.ok(refused.headers.has('retry-after'))
+  t.equal((await call(base, 'POST', '/v1/queues/capped/receive', { waitMs: 0 })).status, 200)
+  await node.queues.send('capped', 'release')
+  const answer = await held
+  t.equal(answer.status, 200)
+  t.same((answer.json as { messages: { body: unknown }[] }).messages.map((m) => m.body), ['release'])
+})
+
+t.test('close() releases a held long-poll with 503 UNAVAILABLE and stops accepting', async (t) => {
+  await node.queues.put('closing')
+  const { server, base } = await startTestServer(node)
+  const held = call(base, 'POST', '/v1/queues/closing/receive', { waitMs: 20_000 })
+  await eventually(async () => (metricValue((await call(base, 'GET', '/metrics')).text, 'troupe_http_long_polls') === 1 ? true : undefined), 'the long-poll to be held')
+  const closed = server.close()
+  const answer = await held
+  t.equal(answer.status, 503)
+  t.equal(errorOf(answer).code, 'UNAVAILABLE')
+  t.ok(Number(answer.headers.get('retry-after')) >= 1)
+  await closed
+  await t.rejects(fetch(`${base}/health`), 'no longer accepting')
+  // Nothing was left invisible by the released receive.
+  await node.queues.send('closing', 'after close')
+  const messages = await node.queues.receive('closing', { waitMs: 5_000 })
+  t.same(messages.map((m) => m.body), ['after close'])
+})
