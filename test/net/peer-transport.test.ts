@@ -109,3 +109,16 @@ t.test('removing a peer closes its link and refuses it afterwards', async (t) =>
   t.equal(a.transport.send(2, 'x'), false)
   t.throws(() => a.transport.addPeer(1, addressOf(a)), { code: 'INVALID_CONFIG' })
 })
+
+t.test('a peer whose address changes is dialed at the new address from the next attempt', async (t) => {
+  const a = await startNode(t, 1, { backoff: { initialDelayMs: 5, maxDelayMs: 20 } })
+  const b = await startNode(t, 2)
+  b.transport.addPeer(1, addressOf(a))
+  a.transport.addPeer(2, '127.0.0.1:1') // nothing listens on port 1
+  await waitFor('a dial to the old address failed', () => a.transport.link(2)!.stats.dialFailures >= 1)
+  a.transport.addPeer(2, addressOf(b))
+  await waitFor('connected at the new address', () => a.transport.link(2)!.connected)
+  t.equal(a.transport.send(2, 'found you'), true)
+  await waitFor('delivered', () => b.received.length === 1)
+  t.same(b.received, [{ from: 1, message: 'found you' }])
+})
