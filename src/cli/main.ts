@@ -184,7 +184,7 @@ async function cluster(argv: string[]): Promise<number> {
   if (basePort + 10 * (count - 1) + 2 > 65535) throw new UsageError('--base-port is too high for that many nodes')
   const peerOf = (i: number) => `127.0.0.1:${basePort + 10 * (i - 1) + 2}`
   const members = Array.from({ length: count }, (_, k) => `${k + 1}=${peerOf(k + 1)}`).join(',')
-  const bin = fileURLToPath(new URL('../../../bin/troupe', import.meta.url))
+  const bin = fileURLToPath(new URL('./troupe.js', import.meta.url))
   const children: ChildProcess[] = []
   for (let i = 1; i <= count; i++) {
     const port = basePort + 10 * (i - 1)
