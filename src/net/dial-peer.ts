@@ -2,7 +2,8 @@
 import { connect } from 'node:net'
 import { NetError } from './net-error.js'
 import { parsePeerAddress } from './peer-address.js'
-import { PeerConnection, resolveConnectionOptions, type PeerConnectionOptions } from './peer-connection.js'
+import { PeerConnection } from './peer-connection.js'
+import { resolveConnectionOptions, type PeerConnectionOptions } from './peer-connection-options.js'
 
 export interface DialPeerOptions extends PeerConnectionOptions {
   /** The node id that must answer at this address. */

@@ -15,13 +15,8 @@ export {
   type PeerIdentity,
   type PeerRole,
 } from './peer-handshake.js'
-export {
-  PeerConnection,
-  peerConnectionDefaults,
-  type PeerConnectionHandlers,
-  type PeerConnectionOptions,
-  type PeerConnectionStats,
-} from './peer-connection.js'
+export { PeerConnection, type PeerConnectionHandlers, type PeerConnectionStats } from './peer-connection.js'
+export { peerConnectionDefaults, type PeerConnectionOptions } from './peer-connection-options.js'
 export { PeerServer, peerServerDefaults, type PeerServerOptions, type PeerServerStats } from './peer-server.js'
 export { dialPeer, dialPeerDefaults, type DialPeerOptions } from './dial-peer.js'
 export { backoffDefaults, backoffDelayMs, type BackoffOptions } from './backoff.js'

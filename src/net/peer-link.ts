@@ -15,7 +15,8 @@ import { backoffDefaults, backoffDelayMs, checkBackoffOptions, type BackoffOptio
 import { dialPeer } from './dial-peer.js'
 import { silentLogger } from './logger.js'
 import { NetError } from './net-error.js'
-import type { PeerConnection, PeerConnectionOptions } from './peer-connection.js'
+import type { PeerConnection } from './peer-connection.js'
+import type { PeerConnectionOptions } from './peer-connection-options.js'
 import { checkNodeId } from './peer-handshake.js'
 import type { Logger } from 'pino'
 

@@ -11,7 +11,8 @@ import type { Logger } from 'pino'
 import { silentLogger } from './logger.js'
 import { NetError } from './net-error.js'
 import { parsePeerAddress, type PeerAddress } from './peer-address.js'
-import { PeerConnection, resolveConnectionOptions, type PeerConnectionOptions } from './peer-connection.js'
+import { PeerConnection } from './peer-connection.js'
+import { resolveConnectionOptions, type PeerConnectionOptions } from './peer-connection-options.js'
 
 export interface PeerServerOptions extends PeerConnectionOptions {
   /** `host:port` to listen on (port 0: any free port; see `address`). */
