@@ -106,6 +106,11 @@ export class SimNode {
     return this.#core !== null
   }
 
+  /** A Ready is being persisted: a crash now loses it. */
+  get persisting(): boolean {
+    return this.#persisting !== null
+  }
+
   get isLeader(): boolean {
     return this.#core !== null && this.#role === 'leader'
   }

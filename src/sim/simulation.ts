@@ -457,10 +457,15 @@ class Simulation {
     this.#after(this.#faultGapMs(), null, () => this.#injectFault())
   }
 
+  /** Half the crashes hit a node mid-persist (the Ready is lost), some the leader, the rest anyone. */
   #crashSome(): void {
     const running = [...this.#nodes.values()].filter((n) => n.running && !this.#removed.has(n.id))
     if (running.length === 0) return
-    const node = running[this.#faultRng.nextInt(running.length)]!
+    const persisting = running.filter((n) => n.persisting)
+    const leaders = running.filter((n) => n.isLeader)
+    const roll = this.#faultRng.nextInt(4)
+    const pool = roll < 2 && persisting.length > 0 ? persisting : roll === 2 && leaders.length > 0 ? leaders : running
+    const node = pool[this.#faultRng.nextInt(pool.length)]!
     node.crash()
     this.#stats.crashes++
     this.#trace.record(this.#queue.nowMs, `CRASH n${node.id} ${describeDurable(node)}`)
@@ -474,9 +479,12 @@ class Simulation {
     node.start()
   }
 
+  /** Half the partitions cut the leader off alone (clients still reach it), the rest split at random. */
   #partitionSome(): void {
     const ids = [...this.#nodes.keys()].filter((id) => !this.#removed.has(id))
-    const side = ids.filter(() => this.#faultRng.nextInt(2) === 0)
+    const leader = this.#leader()
+    const isolateLeader = leader !== undefined && this.#faultRng.nextInt(2) === 0
+    const side = isolateLeader ? [leader.id] : ids.filter(() => this.#faultRng.nextInt(2) === 0)
     if (side.length === 0 || side.length === ids.length) return
     const rest = ids.filter((id) => !side.includes(id))
     this.#network.partition(side, rest)
