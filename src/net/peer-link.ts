@@ -11,6 +11,7 @@
 // `send` never queues while disconnected: it returns false and the message is
 // gone. Raft retransmits what matters; buffering for a peer that may be down
 // for minutes would only grow memory and deliver stale messages.
+import type { Logger } from 'pino'
 import { backoffDefaults, backoffDelayMs, checkBackoffOptions, type BackoffOptions } from './backoff.js'
 import { dialPeer } from './dial-peer.js'
 import { silentLogger } from './logger.js'
@@ -18,7 +19,6 @@ import { NetError } from './net-error.js'
 import type { PeerConnection } from './peer-connection.js'
 import type { PeerConnectionOptions } from './peer-connection-options.js'
 import { checkNodeId } from './peer-handshake.js'
-import type { Logger } from 'pino'
 
 export type PeerLinkState =
   | 'idle' // not started
