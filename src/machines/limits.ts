@@ -17,6 +17,8 @@ export const RECEIVE_MESSAGES_MAX = 100
 export const ACK_RECEIPTS_MAX = 1000
 export const DEDUP_WINDOW_MS = 5 * 60 * 1000
 export const DEDUP_ID_LENGTH_MAX = 128
+/** Expired dedup ids are forgotten in batches, this long after the oldest expired (see queue-state.ts). */
+export const DEDUP_PRUNE_SLACK_MS = 1000
 /** Receipts are produced by the machine; anything longer is not one of ours. */
 export const RECEIPT_LENGTH_MAX = 128
 

@@ -8,7 +8,7 @@ import { DedupWindow } from './dedup-window.js'
 import { deadLetterDedupId, type DeadLetterEffect } from './effects.js'
 import { invariant, machineError, type MachineError } from './errors.js'
 import { IndexedHeap, NOT_IN_HEAP } from './indexed-heap.js'
-import { PRIORITY_DEFAULT } from './limits.js'
+import { DEDUP_PRUNE_SLACK_MS, PRIORITY_DEFAULT } from './limits.js'
 import { formatMessageId, formatReceipt, messageKey, parseMessageId, parseReceipt, type MessageKey } from './message-id.js'
 import type { QueueConfig } from './queue-config.js'
 import type { FailedDeliveryOutcome, QueueStats, ReceivedMessage } from './results.js'
@@ -76,7 +76,16 @@ export class QueueState {
 
   /** The earliest time at which `processDue` would change something, or Infinity. */
   nextDueMs(): number {
-    return Math.min(this.timers.peek()?.dueMs ?? Infinity, this.retentionDueMs(), this.dedup.nextExpiryMs())
+    return Math.min(this.timers.peek()?.dueMs ?? Infinity, this.retentionDueMs(), this.dedupPruneDueMs())
+  }
+
+  /**
+   * Forgetting dedup ids is housekeeping (a lookup checks the time itself), so
+   * it waits for DEDUP_PRUNE_SLACK_MS and then forgets every expired id at
+   * once: a steady stream of dedup ids costs at most one tick per slack.
+   */
+  private dedupPruneDueMs(): number {
+    return this.dedup.nextExpiryMs() + DEDUP_PRUNE_SLACK_MS
   }
 
   private retentionDueMs(): number {
@@ -88,7 +97,7 @@ export class QueueState {
    * Performs up to `budget` transitions that are due at `ctx.nowMs`, earliest
    * first (ties: retention, then timers, then dedup): drops messages past
    * retention, makes delayed messages visible, lapses visibility (a failed
-   * delivery), forgets old dedup ids. Returns the number performed.
+   * delivery), forgets expired dedup ids. Returns the number performed.
    */
   processDue(ctx: ApplyContext, budget: number): number {
     let performed = 0
@@ -96,7 +105,7 @@ export class QueueState {
       const retentionMs = this.retentionDueMs()
       const timer = this.timers.peek()
       const timerMs = timer?.dueMs ?? Infinity
-      const dedupMs = this.dedup.nextExpiryMs()
+      const dedupMs = this.dedupPruneDueMs()
       const earliestMs = Math.min(retentionMs, timerMs, dedupMs)
       if (earliestMs > ctx.nowMs) break
       if (retentionMs === earliestMs) {
@@ -107,7 +116,11 @@ export class QueueState {
         if (timer!.state === MessageState.delayed) this.makeVisible(timer!, ctx)
         else this.failDelivery(timer!, 0, ctx)
       } else {
-        this.dedup.forgetOldest()
+        do {
+          this.dedup.forgetOldest()
+          performed++
+        } while (performed < budget && this.dedup.nextExpiryMs() <= ctx.nowMs)
+        continue
       }
       performed++
     }

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { QUEUE_CONFIG_DEFAULTS, TICK_TRANSITIONS_MAX } from '../../src/machines/index.js'
+import { DEDUP_PRUNE_SLACK_MS, DEDUP_WINDOW_MS, QUEUE_CONFIG_DEFAULTS, TICK_TRANSITIONS_MAX } from '../../src/machines/index.js'
 import { Harness, bytes, text } from './helpers/harness.js'
 
 t.test('create applies defaults; a repeated create with matching fields succeeds, with different ones is a CONFLICT', async (t) => {
@@ -129,14 +129,31 @@ t.test('a tick orders work across queues by due time', async (t) => {
   t.equal(h.machine.nextDueMs(), sentAtMs + QUEUE_CONFIG_DEFAULTS.retentionMs, 'then only the default retention is pending')
 })
 
-t.test('dedup ids are forgotten by tick five minutes after the first send', async (t) => {
+t.test('expired dedup ids are forgotten together by one tick, a little after the oldest expired', async (t) => {
+  const h = new Harness()
+  h.createQueue('q', { retentionMs: 0 })
+  const sendWithDedup = (dedupId: string) => h.ok({ type: 'queue.send', queue: 'q', messages: [{ body: bytes(dedupId), dedupId }] })
+  sendWithDedup('a')
+  const firstSentAtMs = h.nowMs
+  h.advance(400)
+  sendWithDedup('b')
+  h.advance(2000)
+  sendWithDedup('c')
+  h.ok({ type: 'queue.purge', queue: 'q' })
+  t.equal(h.machine.nextDueMs(), firstSentAtMs + DEDUP_WINDOW_MS + DEDUP_PRUNE_SLACK_MS)
+  h.nowMs = firstSentAtMs + DEDUP_WINDOW_MS + DEDUP_PRUNE_SLACK_MS
+  t.same(h.tick(), { transitions: 2, more: false }, 'a and b in one tick; c is still remembered')
+  t.equal(h.machine.nextDueMs(), firstSentAtMs + 2400 + DEDUP_WINDOW_MS + DEDUP_PRUNE_SLACK_MS)
+  t.equal(sendWithDedup('c').duplicates, 1)
+  t.equal(sendWithDedup('a').duplicates, 0, 'a forgotten id is a new message')
+})
+
+t.test('a dedup id is honoured up to the end of its window even before a tick forgets it', async (t) => {
   const h = new Harness()
   h.createQueue('q')
-  h.ok({ type: 'queue.send', queue: 'q', messages: [{ body: bytes('a'), dedupId: 'd' }] })
-  const [m] = h.receive('q')
-  h.ok({ type: 'queue.ack', queue: 'q', receipts: [m!.receipt] })
-  t.equal(h.machine.nextDueMs(), h.nowMs + 5 * 60 * 1000)
-  h.advance(5 * 60 * 1000)
-  t.same(h.tick(), { transitions: 1, more: false })
-  t.equal(h.machine.nextDueMs(), undefined)
+  const [first] = h.ok({ type: 'queue.send', queue: 'q', messages: [{ body: bytes('x'), dedupId: 'x' }] }).ids
+  h.advance(DEDUP_WINDOW_MS - 1)
+  t.same(h.ok({ type: 'queue.send', queue: 'q', messages: [{ body: bytes('x'), dedupId: 'x' }] }).ids, [first])
+  h.advance(1)
+  t.not(h.ok({ type: 'queue.send', queue: 'q', messages: [{ body: bytes('x'), dedupId: 'x' }] }).ids[0], first, 'no tick ran, the window still ended')
 })
