@@ -843,15 +843,18 @@ export class Raft {
       // Refused at proposal; a log that still holds such an entry is ignored alike everywhere.
       return this.confState()
     }
+    const isNew = !this.progress.has(cc.nodeId)
     this.applyConfState({ voters, learners })
     if (this.role === 'leader') {
       if (!this.voters.includes(this.id)) {
         this.stepDownAfterRemoval()
       } else {
         if (this.leadTransferee !== NONE && !this.voters.includes(this.leadTransferee)) this.leadTransferee = NONE
-        // The quorum changed: the commit index may move, and new members need entries.
+        // The quorum changed: the commit index may move.
         if (this.maybeCommit()) this.commitPending = true
-        this.appendsPending = true
+        // Probe a new member at once rather than at the next heartbeat.
+        const pr = this.progress.get(cc.nodeId)
+        if (isNew && pr !== undefined) this.sendAppend(cc.nodeId, pr, true)
       }
     }
     return this.confState()

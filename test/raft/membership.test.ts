@@ -148,3 +148,13 @@ t.test('membership survives a restart through the storage', async (t) => {
   const restarted = net.restart(2)
   t.same(restarted.node.status().confState, { voters: [1, 2, 3], learners: [4] })
 })
+
+t.test('a new member is contacted as soon as the leader applies its addition, without waiting for a tick', async (t) => {
+  const net = new Network([1, 2, 3])
+  net.elect(1)
+  net.propose(1, 'a')
+  net.addNode(4)
+  change(net, 1, { type: 'addLearner', nodeId: 4 })
+  t.same(net.get(4).applied, ['a'])
+  t.same(net.get(4).confState, { voters: [1, 2, 3], learners: [4] })
+})
