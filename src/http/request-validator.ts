@@ -11,16 +11,19 @@ const bodyAjv = new Ajv({ allErrors: false, strict: true, strictTypes: false })
 const queryAjv = new Ajv({ allErrors: false, strict: true, strictTypes: false, coerceTypes: true })
 
 export function bodyValidator<T>(schema: JsonSchema): Validator<T> {
-  return wrap<T>(bodyAjv.compile(schema), 'body')
+  return lazy<T>(() => bodyAjv.compile(schema), 'body')
 }
 
 /** A query is checked (and its numbers coerced) as an object of its parameters. */
 export function queryValidator<T>(schema: JsonSchema): Validator<T> {
-  return wrap<T>(queryAjv.compile(schema), 'query')
+  return lazy<T>(() => queryAjv.compile(schema), 'query')
 }
 
-function wrap<T>(validate: ValidateFunction, where: 'body' | 'query'): Validator<T> {
+// Compiling costs tens of milliseconds per schema: do it on first use, not at import.
+function lazy<T>(compile: () => ValidateFunction, where: 'body' | 'query'): Validator<T> {
+  let validate: ValidateFunction | undefined
   return (value) => {
+    validate ??= compile()
     if (validate(value)) return value as T
     throw invalid(validate.errors?.[0], where)
   }
