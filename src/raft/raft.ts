@@ -320,7 +320,7 @@ export class Raft {
       if ((this.cfg.checkQuorum || this.cfg.preVote) && (m.type === 'app' || m.type === 'heartbeat')) {
         // A stale leader (e.g. after a partition) learns our term and steps
         // down; without this, pre-vote or check-quorum could leave it stranded.
-        this.send(newMessage('appResp', this.id, m.from, this.term))
+        this.msgs.push(newMessage('appResp', this.id, m.from, this.term))
       } else if (m.type === 'preVote') {
         const resp = newMessage('preVoteResp', this.id, m.from, this.term)
         resp.reject = true
@@ -538,10 +538,6 @@ export class Raft {
   }
 
   // ---------------------------------------------------------------- leader side
-
-  private send(m: Message): void {
-    this.msgs.push(m)
-  }
 
   /**
    * Sends the entries `to` lacks, from pr.next, if flow control allows.
