@@ -5,7 +5,7 @@
 // all seeds would leave whole regions of behaviour untested; drawn from the
 // seed, any failure still replays exactly.
 import { createRng } from '../raft/rng.js'
-import type { SimulationOptions } from './simulation.js'
+import type { SimulationOptions } from './simulation-options.js'
 
 export interface ScenarioVariation {
   /** Draw network, disk and fault rates from the seed. */
