@@ -1,7 +1,10 @@
 // What guards the API: the bearer token, request size limits, rate limits,
 // the long-poll cap, malformed HTTP, and a graceful close that releases
 // long-polls. Several servers share one real node.
+import { Writable } from 'node:stream'
+import { pino } from 'pino'
 import t from 'tap'
+import { startHttpServer } from '../../src/http/index.js'
 import { call, errorOf, eventually, metricValue, rawExchange, startTestNode, startTestServer } from './helpers.js'
 
 const { node, close: closeNode } = await startTestNode()
@@ -127,4 +130,31 @@ t.test('close() releases a held long-poll with 503 UNAVAILABLE and stops accepti
   await node.queues.send('closing', 'after close')
   const messages = await node.queues.receive('closing', { waitMs: 5_000 })
   t.same(messages.map((m) => m.body), ['after close'])
+})
+
+t.test('at debug level every request leaves one structured access log line', async (t) => {
+  const lines: Record<string, unknown>[] = []
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line !== '') lines.push(JSON.parse(line) as Record<string, unknown>)
+      done()
+    },
+  })
+  const { server, base } = await startTestServer(node, { logger: pino({ level: 'debug' }, sink) })
+  t.teardown(() => server.close())
+  await call(base, 'GET', '/v1/queues/guarded')
+  await call(base, 'GET', '/v1/queues/not%20valid')
+  const access = lines.filter((line) => line['msg'] === 'http request')
+  t.match(access, [
+    { level: 20, actor: 'http', method: 'GET', path: '/v1/queues/guarded', route: '/v1/queues/{name}', status: 200, remote: '127.0.0.1' },
+    { method: 'GET', route: '/v1/queues/{name}', status: 400 },
+  ])
+  t.type(access[0]!['durationMs'], 'number')
+})
+
+t.test('options are checked before listening', async (t) => {
+  await t.rejects(startHttpServer(node, { port: 70_000 }), RangeError)
+  await t.rejects(startHttpServer(node, { port: 0, longPollMax: 0 }), RangeError)
+  await t.rejects(startHttpServer(node, { port: 0, bodyLimitBytes: -1 }), RangeError)
+  await t.rejects(startHttpServer(node, { port: 0, rateLimit: { perClient: { ratePerSec: 1, burst: 1 }, bucketsMax: 0 } }), RangeError)
 })
