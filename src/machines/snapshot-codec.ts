@@ -1,13 +1,19 @@
-// The snapshot of a shard machine: msgpack of arrays only, in a canonical
-// order (queues by name, messages by key, KV entries by key, dedup ids in
-// FIFO order), so that equal states encode to equal bytes whatever history
-// led to them. The heaps and gauges are not stored: restore rebuilds them.
+// The snapshot of a shard machine: msgpack in a canonical order (queues by
+// name, messages by key, KV entries by key, dedup ids in FIFO order), so that
+// equal states encode to equal bytes whatever history led to them. The heaps
+// and gauges are not stored: restore rebuilds them.
 //
-//   [SNAPSHOT_FORMAT_VERSION, shard, appliedIndex, clockMs, queues[], kv]
-//   queue   = [name, configTuple, totalsTuple, messagesFlat, dedupFlat, deadLetterTargetsFlat]
-//   message = key, priority, state, dueMs, receiveCount, receiveLogIndex, sentAtMs, body   (8 fields, flat)
-//   kv      = key, value, version, expiresAtMs                                            (4 fields, flat)
+// Messages are stored as columns, so that a million of them encode and decode
+// as a few large binary blobs rather than millions of msgpack values:
+//
+//   [SNAPSHOT_FORMAT_VERSION, shard, appliedIndex, clockMs, queues[], kvFlat]
+//   queue   = [name, configTuple, totalsTuple, columns, bodyLengths, bodies, dedupFlat, deadLetterTargetsFlat]
+//   columns = bytes of a little-endian Float64Array, MESSAGE_COLUMNS blocks of n values:
+//             key, priority, state, dueMs, receiveCount, receiveLogIndex, sentAtMs
+//   bodyLengths = bytes of a little-endian Uint32Array of n lengths; bodies = the bodies concatenated
+//   kvFlat  = key, value, version, expiresAtMs, ... (4 fields per entry)
 import { Packr, Unpackr } from 'msgpackr'
+import { BodySlab } from './body-slab.js'
 import { DedupWindow } from './dedup-window.js'
 import { MachineInvariantError, invariant } from './errors.js'
 import { KvEntry } from './kv-store.js'
@@ -15,13 +21,17 @@ import { queueConfigFromTuple, queueConfigToTuple } from './queue-config.js'
 import { QueueState, type QueueTotals } from './queue-state.js'
 import { MESSAGE_STATE_COUNT, StoredMessage, type MessageState } from './stored-message.js'
 
-export const SNAPSHOT_FORMAT_VERSION = 1
-const MESSAGE_FIELDS = 8
+export const SNAPSHOT_FORMAT_VERSION = 2
+const MESSAGE_COLUMNS = 7
 const KV_FIELDS = 4
 
+// Typed arrays are written as their bytes in the platform's order; every
+// platform Node supports in practice is little-endian, and we check.
+invariant(new Uint8Array(new Uint16Array([1]).buffer)[0] === 1, 'snapshots assume a little-endian platform')
+
 const packr = new Packr({ useRecords: false })
-// Copies binary values: restored bodies must not pin the whole snapshot buffer.
-const unpackr = new Unpackr({ useRecords: false, copyBuffers: true })
+// Binary values come back as views of the snapshot bytes; everything kept is copied out of them.
+const unpackr = new Unpackr({ useRecords: false })
 
 export interface ShardSnapshotState {
   shard: number
@@ -40,24 +50,41 @@ function totalsFromTuple(tuple: readonly number[]): QueueTotals {
   return { sentTotal, receivedTotal, ackedTotal, deadLetteredTotal, droppedTotal, expiredTotal }
 }
 
+function bytesOf(view: Float64Array | Uint32Array): Uint8Array {
+  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength)
+}
+
 function encodeQueue(queue: QueueState): unknown[] {
-  const keys = [...queue.messages.keys()].sort((a, b) => a - b)
-  const messages: unknown[] = new Array(keys.length * MESSAGE_FIELDS)
+  const count = queue.messages.size
+  const columns = new Float64Array(count * MESSAGE_COLUMNS)
+  const lengths = new Uint32Array(count)
+  let bodyBytes = 0
   let at = 0
-  for (const key of keys) {
-    const m = queue.messages.get(key)!
-    messages[at++] = m.key
-    messages[at++] = m.priority
-    messages[at++] = m.state
-    messages[at++] = m.dueMs
-    messages[at++] = m.receiveCount
-    messages[at++] = m.receiveLogIndex
-    messages[at++] = m.sentAtMs
-    messages[at++] = m.body
+  let previousKey = -1
+  // The map iterates in insertion order, which is key order: keys grow with the log index.
+  for (const m of queue.messages.values()) {
+    invariant(m.key > previousKey, 'messages must be held in key order')
+    previousKey = m.key
+    columns[at] = m.key
+    columns[count + at] = m.priority
+    columns[2 * count + at] = m.state
+    columns[3 * count + at] = m.dueMs
+    columns[4 * count + at] = m.receiveCount
+    columns[5 * count + at] = m.receiveLogIndex
+    columns[6 * count + at] = m.sentAtMs
+    lengths[at] = m.body.byteLength
+    bodyBytes += m.body.byteLength
+    at++
+  }
+  const bodies = new Uint8Array(bodyBytes)
+  let offset = 0
+  for (const m of queue.messages.values()) {
+    bodies.set(m.body, offset)
+    offset += m.body.byteLength
   }
   const targets: unknown[] = []
   for (const key of [...queue.deadLetterTargets.keys()].sort((a, b) => a - b)) targets.push(key, queue.deadLetterTargets.get(key)!)
-  return [queue.name, queueConfigToTuple(queue.config), totalsToTuple(queue.totals), messages, queue.dedup.toFlat(), targets]
+  return [queue.name, queueConfigToTuple(queue.config), totalsToTuple(queue.totals), bytesOf(columns), bytesOf(lengths), bodies, queue.dedup.toFlat(), targets]
 }
 
 export function encodeShardSnapshot(state: ShardSnapshotState): Uint8Array {
@@ -68,29 +95,57 @@ export function encodeShardSnapshot(state: ShardSnapshotState): Uint8Array {
   return packr.pack([SNAPSHOT_FORMAT_VERSION, state.shard, state.appliedIndex, state.clockMs, queues, kv])
 }
 
-function decodeQueue(raw: unknown): QueueState {
-  invariant(Array.isArray(raw) && raw.length === 6, 'snapshot: a queue must be a 6-tuple')
-  const [name, configTuple, totalsTuple, messages, dedupFlat, targetsFlat] = raw as [string, unknown[], number[], unknown[], unknown[], unknown[]]
-  invariant(messages.length % MESSAGE_FIELDS === 0 && targetsFlat.length % 2 === 0, 'snapshot: malformed queue arrays')
+/** Copies `bytes` into an aligned buffer of its own and reads it as `count` values (`Buffer#slice` would not copy). */
+function float64s(bytes: Uint8Array, count: number): Float64Array {
+  invariant(bytes instanceof Uint8Array && bytes.byteLength === count * 8, 'snapshot: message columns have the wrong size')
+  return new Float64Array(new Uint8Array(bytes).buffer)
+}
+
+function uint32s(bytes: Uint8Array): Uint32Array {
+  invariant(bytes instanceof Uint8Array && bytes.byteLength % 4 === 0, 'snapshot: body lengths have the wrong size')
+  return new Uint32Array(new Uint8Array(bytes).buffer)
+}
+
+function decodeQueue(raw: unknown, slab: BodySlab): QueueState {
+  invariant(Array.isArray(raw) && raw.length === 8, 'snapshot: a queue must be an 8-tuple')
+  const [name, configTuple, totalsTuple, columnBytes, lengthBytes, bodies, dedupFlat, targetsFlat] = raw as [
+    string,
+    unknown[],
+    number[],
+    Uint8Array,
+    Uint8Array,
+    Uint8Array,
+    unknown[],
+    unknown[],
+  ]
+  invariant(targetsFlat.length % 2 === 0, 'snapshot: malformed dead-letter targets')
   const queue = new QueueState(name, queueConfigFromTuple(configTuple), totalsFromTuple(totalsTuple), DedupWindow.fromFlat(dedupFlat))
   const targets = new Map<number, string>()
   for (let at = 0; at < targetsFlat.length; at += 2) targets.set(targetsFlat[at] as number, targetsFlat[at + 1] as string)
-  for (let at = 0; at < messages.length; at += MESSAGE_FIELDS) {
-    const state = messages[at + 2] as number
+  const lengths = uint32s(lengthBytes)
+  const count = lengths.length
+  const columns = float64s(columnBytes, count * MESSAGE_COLUMNS)
+  let offset = 0
+  for (let at = 0; at < count; at++) {
+    const state = columns[2 * count + at]!
     invariant(Number.isInteger(state) && state >= 0 && state < MESSAGE_STATE_COUNT, 'snapshot: bad message state')
-    const key = messages[at] as number
+    const length = lengths[at]!
+    invariant(offset + length <= bodies.byteLength, 'snapshot: bodies shorter than their lengths')
+    const key = columns[at]!
     const message = new StoredMessage(
       key,
-      messages[at + 1] as number,
-      messages[at + 7] as Uint8Array,
-      messages[at + 6] as number,
+      columns[count + at]!,
+      slab.copy(bodies.subarray(offset, offset + length)),
+      columns[6 * count + at]!,
       state as MessageState,
-      messages[at + 3] as number,
-      messages[at + 4] as number,
-      messages[at + 5] as number,
+      columns[3 * count + at]!,
+      columns[4 * count + at]!,
+      columns[5 * count + at]!,
     )
+    offset += length
     queue.restoreMessage(message, targets.get(key))
   }
+  invariant(offset === bodies.byteLength, 'snapshot: bodies longer than their lengths')
   return queue
 }
 
@@ -106,9 +161,10 @@ export function decodeShardSnapshot(bytes: Uint8Array): ShardSnapshotState {
   const [version, shard, appliedIndex, clockMs, queues, kv] = raw as [number, number, number, number, unknown[], unknown[]]
   invariant(version === SNAPSHOT_FORMAT_VERSION, `snapshot: format ${version} is not ${SNAPSHOT_FORMAT_VERSION}`)
   invariant(Array.isArray(queues) && Array.isArray(kv) && kv.length % KV_FIELDS === 0, 'snapshot: malformed root arrays')
+  const slab = new BodySlab()
   const kvEntries: KvEntry[] = []
   for (let at = 0; at < kv.length; at += KV_FIELDS) {
-    kvEntries.push(new KvEntry(kv[at] as string, kv[at + 1] as Uint8Array, kv[at + 2] as number, kv[at + 3] as number))
+    kvEntries.push(new KvEntry(kv[at] as string, slab.copy(kv[at + 1] as Uint8Array), kv[at + 2] as number, kv[at + 3] as number))
   }
-  return { shard, appliedIndex, clockMs, queues: queues.map(decodeQueue), kvEntries }
+  return { shard, appliedIndex, clockMs, queues: queues.map((q) => decodeQueue(q, slab)), kvEntries }
 }
