@@ -158,3 +158,19 @@ t.test('options are checked before listening', async (t) => {
   await t.rejects(startHttpServer(node, { port: 0, bodyLimitBytes: -1 }), RangeError)
   await t.rejects(startHttpServer(node, { port: 0, rateLimit: { perClient: { ratePerSec: 1, burst: 1 }, bucketsMax: 0 } }), RangeError)
 })
+
+// Last: it closes the shared node.
+t.test('once the node shuts down, requests answer 503 UNAVAILABLE with Retry-After and /ready answers 503', async (t) => {
+  const { server, base } = await startTestServer(node)
+  t.teardown(() => server.close())
+  t.equal((await call(base, 'GET', '/ready')).status, 200)
+  await closeNode()
+  const send = await call(base, 'POST', '/v1/queues/guarded/messages', { body: 'too late' })
+  t.equal(send.status, 503)
+  t.equal(errorOf(send).code, 'UNAVAILABLE')
+  t.ok(Number(send.headers.get('retry-after')) >= 1)
+  const ready = await call(base, 'GET', '/ready')
+  t.equal(ready.status, 503)
+  t.equal(errorOf(ready).code, 'UNAVAILABLE')
+  t.equal((await call(base, 'GET', '/health')).status, 200, 'the HTTP server itself is still alive')
+})
