@@ -8,6 +8,7 @@ import {
   DELAY_MS_MAX,
   KV_TTL_MS_MAX,
   LOG_INDEX_MAX,
+  MESSAGE_ID_LENGTH_MAX,
   REQUEST_BYTES_MAX,
   VISIBILITY_TIMEOUT_MS_MAX,
 } from './limits.js'
@@ -204,6 +205,13 @@ function checkReceipts(receipts: unknown): MachineError | undefined {
   return undefined
 }
 
+function checkMessageId(messageId: unknown): MachineError | undefined {
+  if (typeof messageId !== 'string' || messageId.length === 0 || messageId.length > MESSAGE_ID_LENGTH_MAX) {
+    return invalid(`messageId must be a string of 1 to ${MESSAGE_ID_LENGTH_MAX} characters`)
+  }
+  return undefined
+}
+
 function checkVersion(value: unknown, min: number): MachineError | undefined {
   return checkIntegerInRange(value, min, LOG_INDEX_MAX, 'ifVersion')
 }
@@ -236,7 +244,7 @@ export function checkShardCommand(value: unknown): MachineError | undefined {
     case 'queue.visibility':
       return checkQueueName(c.queue) ?? checkReceipt(c.receipt) ?? checkIntegerInRange(c.timeoutMs, 1, VISIBILITY_TIMEOUT_MS_MAX, 'timeoutMs')
     case 'queue.dead-lettered':
-      return checkQueueName(c.queue) ?? (typeof c.messageId === 'string' && c.messageId.length <= 64 ? undefined : invalid('messageId must be a string'))
+      return checkQueueName(c.queue) ?? checkMessageId(c.messageId)
     case 'kv.put':
       return (
         checkKey(c.key) ??

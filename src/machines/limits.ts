@@ -19,8 +19,9 @@ export const DEDUP_WINDOW_MS = 5 * 60 * 1000
 export const DEDUP_ID_LENGTH_MAX = 128
 /** Expired dedup ids are forgotten in batches, this long after the oldest expired (see queue-state.ts). */
 export const DEDUP_PRUNE_SLACK_MS = 1000
-/** Receipts are produced by the machine; anything longer is not one of ours. */
+/** Receipts and message ids are produced by the machine; anything longer is not one of ours. */
 export const RECEIPT_LENGTH_MAX = 128
+export const MESSAGE_ID_LENGTH_MAX = 64
 
 export const VISIBILITY_TIMEOUT_MS_MAX = 12 * 60 * 60 * 1000
 export const DELAY_MS_MAX = 7 * 24 * 60 * 60 * 1000
