@@ -63,6 +63,7 @@ export async function startHttpServer(node: TroupeNode, options: HttpServerOptio
     let routeLabel = 'unmatched'
     let clientGone: AbortController | undefined
     let signal: AbortSignal | undefined
+    let query: URLSearchParams | undefined
     inFlight++
     metrics.inFlight.inc()
     res.once('close', () => {
@@ -87,7 +88,9 @@ export async function startHttpServer(node: TroupeNode, options: HttpServerOptio
       const ctx: RequestContext = {
         req,
         params,
-        query: new URLSearchParams(queryAt < 0 ? '' : url.slice(queryAt + 1)),
+        get query() {
+          return (query ??= new URLSearchParams(queryAt < 0 ? '' : url.slice(queryAt + 1)))
+        },
         get signal() {
           if (signal === undefined) {
             clientGone = new AbortController()
