@@ -1,8 +1,10 @@
 // A simulated KV client: one operation at a time, sent to the node it thinks
 // leads; follows NOT_LEADER hints, retries a silent node elsewhere with the
 // same request id (the machine's session makes a repeated write apply once),
-// and gives up at a deadline, recording the outcome as unknown. Each
-// operation goes into the shared history for the linearizability check.
+// and gives up at a deadline. A write is dropped from the history only when
+// every try of it was refused; if any try may have been proposed, its outcome
+// is unknown. Each operation goes into the shared history for the
+// linearizability check.
 import type { Rng } from '../raft/rng.js'
 import type { NodeId } from '../raft/types.js'
 import type { HistoryRecorder, KvInput, KvOutput } from './history.js'
@@ -51,10 +53,8 @@ interface InFlight {
   input: KvInput
   attempt: number
   target: NodeId
-  /** A write attempt went unanswered: it may have been proposed. */
-  uncertain: boolean
-  /** The latest attempt is sent and not answered yet. */
-  awaiting: boolean
+  /** Tries sent and not refused: each may have been proposed. */
+  readonly unrefused: Set<number>
 }
 
 export interface ClientStats {
@@ -108,7 +108,9 @@ export class SimClient {
       this.#finish()
       return
     }
-    op.awaiting = false
+    op.unrefused.delete(envelope.attempt)
+    // A late or duplicated refusal of an earlier try says nothing about the current one.
+    if (envelope.attempt !== op.attempt) return
     this.#leaderGuess = envelope.code === 'NOT_LEADER' && envelope.leaderId !== undefined ? envelope.leaderId : 0
     const attempt = op.attempt
     this.#host.after(this.#options.retryBackoffMs, null, () => {
@@ -135,8 +137,7 @@ export class SimClient {
       input,
       attempt: 0,
       target: 0,
-      uncertain: false,
-      awaiting: false,
+      unrefused: new Set(),
     }
     this.#current = op
     this.#host.after(this.#options.operationTimeoutMs, null, () => {
@@ -152,20 +153,25 @@ export class SimClient {
     }
     op.attempt++
     op.target = this.#chooseTarget(op)
-    op.awaiting = true
-    this.#host.send(this.id, op.target, { kind: 'request', clientId: this.id, requestId: op.requestId, input: op.input })
+    op.unrefused.add(op.attempt)
+    this.#host.send(this.id, op.target, {
+      kind: 'request',
+      clientId: this.id,
+      requestId: op.requestId,
+      attempt: op.attempt,
+      input: op.input,
+    })
     const attempt = op.attempt
     this.#host.after(this.#options.attemptTimeoutMs, null, () => {
       if (this.#current !== op || op.attempt !== attempt) return
       this.#host.trace(`c${this.id} #${op.requestId} attempt ${attempt} at n${op.target} timed out`)
-      if (op.input.kind !== 'get') op.uncertain = true
       this.#leaderGuess = 0
       this.#attempt(op)
     })
   }
 
   #abandon(op: InFlight): void {
-    if (op.uncertain || (op.awaiting && op.input.kind !== 'get')) {
+    if (op.input.kind !== 'get' && op.unrefused.size > 0) {
       this.#history.fail(op.historyId)
       this.stats.unknown++
       this.#host.trace(`c${this.id} #${op.requestId} gives up: outcome unknown`)

@@ -5,10 +5,10 @@
 // Ready's entries and hard state, as a crash before fsync would.
 import { decodeConfChange, type ConfChange } from '../raft/conf-change.js'
 import type { RaftConfig } from '../raft/config.js'
-import { RaftError, type RaftResult, type ProposeResult } from '../raft/errors.js'
+import { RaftError, type ProposeResult, type RaftResult, type RejectionCode } from '../raft/errors.js'
 import { MemoryStorage } from '../raft/memory-storage.js'
 import type { ConfState, Entry, Message, NodeId, RaftRole, Ready } from '../raft/types.js'
-import type { KvGetOutput, KvInput } from './history.js'
+import type { KvGetOutput } from './history.js'
 import { entryDigest, InvariantViolation, type SafetyChecker } from './invariants.js'
 import { decodeKvCommand, encodeKvCommand, SimKvMachine } from './kv-machine.js'
 import type { SimEnvelope } from './wire.js'
@@ -192,7 +192,7 @@ export class SimNode {
         core.step(envelope.message)
         break
       case 'request':
-        this.#request(core, envelope.clientId, envelope.requestId, envelope.input)
+        this.#request(core, envelope)
         break
       case 'response':
       case 'refused':
@@ -215,7 +215,8 @@ export class SimNode {
     return result
   }
 
-  #request(core: SimRaftCore, clientId: number, requestId: number, input: KvInput): void {
+  #request(core: SimRaftCore, request: Extract<SimEnvelope, { kind: 'request' }>): void {
+    const { clientId, requestId, input } = request
     if (input.kind === 'get' && this.#options.faults.staleReads) {
       this.#host.reply(this.id, clientId, { kind: 'response', requestId, output: this.#machine.read(input.key) })
       return
@@ -224,7 +225,7 @@ export class SimNode {
     if (input.kind === 'get' && !viaLog) {
       const result = core.readIndex(readContext(clientId, requestId))
       if (!result.ok) {
-        this.#refuse(clientId, requestId, result.code, result.leaderId)
+        this.#refuse(request, result.code, result.leaderId)
         return
       }
       this.#reads.set(clientId, { clientId, requestId, key: input.key, readIndex: null })
@@ -232,15 +233,17 @@ export class SimNode {
     }
     const result = core.propose(encodeKvCommand({ clientId, requestId, input }))
     if (!result.ok) {
-      this.#refuse(clientId, requestId, result.code, result.leaderId)
+      this.#refuse(request, result.code, result.leaderId)
       return
     }
     this.#writes.set(clientId, requestId)
   }
 
-  #refuse(clientId: number, requestId: number, code: Extract<SimEnvelope, { kind: 'refused' }>['code'], leaderId: NodeId | undefined): void {
-    const envelope: SimEnvelope = leaderId === undefined ? { kind: 'refused', requestId, code } : { kind: 'refused', requestId, code, leaderId }
-    this.#host.reply(this.id, clientId, envelope)
+  #refuse(request: Extract<SimEnvelope, { kind: 'request' }>, code: RejectionCode, leaderId: NodeId | undefined): void {
+    const { requestId, attempt } = request
+    const envelope: SimEnvelope =
+      leaderId === undefined ? { kind: 'refused', requestId, attempt, code } : { kind: 'refused', requestId, attempt, code, leaderId }
+    this.#host.reply(this.id, request.clientId, envelope)
   }
 
   /** Handles Readies until there is none or one is being persisted. */

@@ -158,6 +158,7 @@ class Simulation {
     this.#after(this.#options.workloadMs, 'quiet phase: heal, restart, no more faults', () => this.#beginQuiet())
     this.#after(this.#options.workloadMs + this.#options.quietMs / 2, 'clients stop', () => {
       for (const client of this.#clients) client.stop()
+      this.#sampleConvergence()
     })
   }
 
@@ -192,23 +193,35 @@ class Simulation {
         message: `no client operation completed in the ${this.#options.quietMs} ms quiet phase (healed network, all members up)`,
       }
     }
-    if (this.#options.checkLiveness) return this.#convergence()
+    if (this.#options.checkLiveness && this.#notConverged !== null) {
+      return { code: 'LIVENESS', message: `the members never converged after the clients stopped; last look: ${this.#notConverged}` }
+    }
     return undefined
   }
 
-  /** At the end of the quiet phase every member has applied everything committed, and one leads. */
-  #convergence(): SimulationFailure | undefined {
+  /** Why the members have not converged at the last look; null once they did. */
+  #notConverged: string | null = 'not looked at yet'
+
+  /**
+   * Once the clients stop, looks every 50 ms until one member leads and every
+   * member has applied everything committed. A single look at the end would
+   * fail on a legitimate election that happens to be under way right then.
+   */
+  #sampleConvergence(): void {
     const members = this.#members().map((id) => this.#nodes.get(id)!)
     const committed = this.#checker.committedIndex
     const behind = members.filter((node) => node.appliedIndex < committed)
     if (behind.length > 0) {
-      const where = behind.map((n) => `n${n.id} at ${n.appliedIndex} (${n.role})`).join(', ')
-      return { code: 'LIVENESS', message: `after the quiet phase, members have not applied up to the commit index ${committed}: ${where}` }
+      const where = behind.map((n) => `n${n.id} at ${n.appliedIndex} (${n.running ? n.role : 'down'})`).join(', ')
+      this.#notConverged = `members behind the commit index ${committed}: ${where}`
+    } else if (!members.some((node) => node.isLeader)) {
+      this.#notConverged = `no member leads (members ${members.map((n) => `n${n.id}`).join(', ')})`
+    } else {
+      this.#notConverged = null
+      this.#trace.record(this.#queue.nowMs, `converged at commit index ${committed}`)
+      return
     }
-    if (!members.some((node) => node.isLeader)) {
-      return { code: 'LIVENESS', message: `after the quiet phase, no member leads (members ${members.map((n) => `n${n.id}`).join(', ')})` }
-    }
-    return undefined
+    this.#after(50, null, () => this.#sampleConvergence())
   }
 
   #completed(): number {

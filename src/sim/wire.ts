@@ -6,9 +6,10 @@ import type { KvInput, KvOutput } from './history.js'
 
 export type SimEnvelope =
   | { kind: 'raft'; message: Message }
-  | { kind: 'request'; clientId: number; requestId: number; input: KvInput }
+  /** `attempt` numbers the tries of one request; a refusal names the try it refuses. */
+  | { kind: 'request'; clientId: number; requestId: number; attempt: number; input: KvInput }
   | { kind: 'response'; requestId: number; output: KvOutput }
-  | { kind: 'refused'; requestId: number; code: RejectionCode | 'SHUTTING_DOWN'; leaderId?: NodeId }
+  | { kind: 'refused'; requestId: number; attempt: number; code: RejectionCode; leaderId?: NodeId }
 
 /** Endpoint ids of clients start here so they never collide with node ids. */
 export const CLIENT_ENDPOINT_BASE = 1000
@@ -21,10 +22,10 @@ export function describeEnvelope(envelope: SimEnvelope): string {
       return `${m.type} t${m.term} i${m.index} lt${m.logTerm} c${m.commit}${m.reject ? ` reject hint=${m.rejectHint}` : ''}${extra}${m.snapshot ? ` snap@${m.snapshot.metadata.index}+${m.snapshot.offsetBytes}` : ''}`
     }
     case 'request':
-      return `request c${envelope.clientId}#${envelope.requestId} ${JSON.stringify(envelope.input)}`
+      return `request c${envelope.clientId}#${envelope.requestId}.${envelope.attempt} ${JSON.stringify(envelope.input)}`
     case 'response':
       return `response #${envelope.requestId} ${JSON.stringify(envelope.output)}`
     case 'refused':
-      return `refused #${envelope.requestId} ${envelope.code}${envelope.leaderId ? ` leader=n${envelope.leaderId}` : ''}`
+      return `refused #${envelope.requestId}.${envelope.attempt} ${envelope.code}${envelope.leaderId ? ` leader=n${envelope.leaderId}` : ''}`
   }
 }

@@ -8,6 +8,7 @@ import type { SimEnvelope } from '../../src/sim/wire.js'
 interface Sent {
   to: number
   requestId: number
+  attempt: number
   atMs: number
 }
 
@@ -18,7 +19,7 @@ function harness(options: Partial<ClientOptions> = {}) {
   const client = new SimClient(1, createRng(9), history, { ...defaultClientOptions, ...options }, {
     nowMs: () => queue.nowMs,
     send: (_from, to, envelope: SimEnvelope) => {
-      if (envelope.kind === 'request') sent.push({ to, requestId: envelope.requestId, atMs: queue.nowMs })
+      if (envelope.kind === 'request') sent.push({ to, requestId: envelope.requestId, attempt: envelope.attempt, atMs: queue.nowMs })
     },
     after: (delayMs, _label, run) => queue.schedule(delayMs, run),
     trace: () => {},
@@ -55,7 +56,7 @@ t.test('a NOT_LEADER hint redirects the same request to the named leader', async
   h.runUntil(() => h.sent.length > 0)
   const first = h.sent[0]!
   const leader = first.to === 3 ? 2 : 3
-  h.client.receive({ kind: 'refused', requestId: first.requestId, code: 'NOT_LEADER', leaderId: leader })
+  h.client.receive({ kind: 'refused', requestId: first.requestId, attempt: first.attempt, code: 'NOT_LEADER', leaderId: leader })
   h.runUntil(() => h.sent.length > 1)
   t.equal(h.sent[1]!.to, leader)
   t.equal(h.sent[1]!.requestId, first.requestId, 'a refused request was not applied: same request id')
@@ -90,11 +91,28 @@ t.test('an operation refused everywhere certainly did not happen and is dropped'
   h.client.start()
   for (let i = 0; i < 4; i++) {
     h.runUntil(() => h.sent.length > i)
-    h.client.receive({ kind: 'refused', requestId: h.sent[i]!.requestId, code: 'NOT_LEADER' })
+    h.client.receive({ kind: 'refused', requestId: h.sent[i]!.requestId, attempt: h.sent[i]!.attempt, code: 'NOT_LEADER' })
   }
   h.runUntil(() => !h.client.busy || h.client.stats.cancelled > 0)
   t.equal(h.client.stats.cancelled, 1)
   t.equal(h.history.operations().length, 0)
+})
+
+t.test('a late refusal of an earlier try does not make a possibly proposed write look refused', async (t) => {
+  // With this seed the first operation is a write.
+  const h = harness({ attemptsMax: 3 })
+  h.client.start()
+  h.runUntil(() => h.sent.length > 1)
+  const [first, second] = [h.sent[0]!, h.sent[1]!]
+  t.equal(second.attempt, 2, 'the first try timed out')
+  h.client.receive({ kind: 'refused', requestId: first.requestId, attempt: first.attempt, code: 'NOT_LEADER' })
+  t.equal(h.sent.length, 2, 'a refusal of an old try starts no new one')
+  h.runUntil(() => h.sent.length > 2)
+  const third = h.sent[2]!
+  h.client.receive({ kind: 'refused', requestId: third.requestId, attempt: third.attempt, code: 'NOT_LEADER' })
+  h.runUntil(() => !h.client.busy)
+  t.equal(h.client.stats.cancelled, 0)
+  t.equal(h.client.stats.unknown, 1, 'the second try was never refused: it may have been applied')
 })
 
 t.test('a stopped client starts nothing new', async (t) => {
