@@ -21,7 +21,7 @@ export function readBody(req: IncomingMessage, limitBytes: number): Promise<Buff
       req.off('data', onData)
       req.off('end', onEnd)
       req.off('error', onError)
-      req.off('aborted', onAborted)
+      req.off('close', onError)
       if (error) reject(error)
       else resolve(chunks.length === 0 ? EMPTY : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, sizeBytes))
     }
@@ -37,12 +37,13 @@ export function readBody(req: IncomingMessage, limitBytes: number): Promise<Buff
       chunks.push(chunk)
     }
     const onEnd = () => finish(undefined)
+    // A client that goes away mid-body surfaces here (ECONNRESET, 'aborted').
     const onError = () => finish(new HttpError('INVALID_ARGUMENT', 'the request body could not be read'))
-    const onAborted = () => finish(new HttpError('INVALID_ARGUMENT', 'the client aborted the request'))
     req.on('data', onData)
     req.on('end', onEnd)
     req.on('error', onError)
-    req.on('aborted', onAborted)
+    // 'close' before 'end': the body will never complete.
+    req.on('close', onError)
   })
 }
 

@@ -1,6 +1,7 @@
 // What guards the API: the bearer token, request size limits, rate limits,
 // the long-poll cap, malformed HTTP, and a graceful close that releases
 // long-polls. Several servers share one real node.
+import { connect } from 'node:net'
 import { Writable } from 'node:stream'
 import { pino } from 'pino'
 import t from 'tap'
@@ -157,6 +158,20 @@ t.test('options are checked before listening', async (t) => {
   await t.rejects(startHttpServer(node, { port: 0, longPollMax: 0 }), RangeError)
   await t.rejects(startHttpServer(node, { port: 0, bodyLimitBytes: -1 }), RangeError)
   await t.rejects(startHttpServer(node, { port: 0, rateLimit: { perClient: { ratePerSec: 1, burst: 1 }, bucketsMax: 0 } }), RangeError)
+})
+
+t.test('a client that leaves in the middle of its body frees the request', async (t) => {
+  const { server, base } = await startTestServer(node)
+  t.teardown(() => server.close())
+  const socket = connect(server.address.port, '127.0.0.1')
+  socket.on('error', () => undefined)
+  socket.write('POST /v1/queues/guarded/messages HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"body":')
+  const inFlight = async () => metricValue((await call(base, 'GET', '/metrics')).text, 'troupe_http_in_flight_requests')
+  // The scrape itself is one request in flight.
+  await eventually(async () => ((await inFlight()) === 2 ? true : undefined), 'the partial request to be in flight')
+  socket.destroy()
+  await eventually(async () => ((await inFlight()) === 1 ? true : undefined), 'the partial request to be freed')
+  t.match((await node.queues.get('guarded')).stats, { sentTotal: 0 })
 })
 
 // Last: it closes the shared node.
