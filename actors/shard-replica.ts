@@ -16,6 +16,7 @@ import {
   decodeConfChange,
   type ConfState,
   type Entry,
+  type HardState,
   type Message,
   type RaftRole,
   type Ready,
@@ -173,6 +174,7 @@ export class ShardReplica {
   /** Last index in the WAL for this shard (to know when a write truncates). */
   private walLastIndex = 0
   private bootstrapMark: { index: number; term: number } | undefined
+  private unsyncedHardState: HardState | undefined
   private appliedSinceSnapshot = 0
   /** Last log index applied, no-ops and membership entries included (the machine counts only its commands). */
   private appliedIndex = 0
@@ -440,7 +442,9 @@ export class ShardReplica {
       write.entries = ready.entries.map(toLogEntry)
       this.walLastIndex = ready.entries[ready.entries.length - 1]!.index
     }
-    if (ready.hardState) write.hardState = ready.hardState
+    const hardState = ready.hardState ?? this.unsyncedHardState
+    if (hardState) write.hardState = hardState
+    this.unsyncedHardState = undefined
     await this.ports.wal.append(write)
     if (ready.snapshot) this.storage.applySnapshot(ready.snapshot)
     this.storage.append(ready.entries)
@@ -458,12 +462,11 @@ export class ShardReplica {
 
   private finishReady(ready: Ready): void {
     if (ready.hardState && !ready.mustSync) {
-      // Only the commit index moved: losing it in a crash is harmless, so it
-      // goes to the WAL without waiting (recovery merely re-commits).
+      // Only the commit index moved: losing it in a crash is harmless (a
+      // restarted replica re-learns it), so it rides along with the next
+      // write that must be synced instead of costing an fsync of its own.
       this.storage.setHardState(ready.hardState)
-      this.ports.wal.append({ shard: this.shard, hardState: ready.hardState }).catch((error: unknown) => {
-        this.ports.fail(error instanceof Error ? error : new Error(String(error)))
-      })
+      this.unsyncedHardState = ready.hardState
     }
     if (ready.messages.length > 0) this.ports.send(ready.messages)
     if (ready.snapshot) this.restoreSnapshot(ready.snapshot)
