@@ -77,6 +77,14 @@ export const kvModel: SequentialModel<KvKeyState, KvInput, KvOutput> = {
   stateKey: (state) => (state.value === null ? `-${state.version ?? ''}` : `${state.version ?? '?'}=${state.value}`),
   partitionKey: (input) => input.key,
   isReadOnly: (input) => input.kind === 'get',
+  // An unanswered write matters when a read returned its value (values are
+  // unique per write in practice); unanswered deletes are kept (an absent
+  // read may need them).
+  unknownThatMayMatter: (unknown, completed) => {
+    const seen = new Set<string>()
+    for (const op of completed) if (op.output?.kind === 'get' && op.output.value !== null) seen.add(op.output.value)
+    return unknown.filter((op) => op.input.kind === 'delete' || ((op.input.kind === 'put' || op.input.kind === 'cas') && seen.has(op.input.value)))
+  },
   describeOperation: (input, output) => {
     const call =
       input.kind === 'put'

@@ -11,7 +11,13 @@
 //
 // Unknown outcomes: an operation with no answer returns "at infinity". It may
 // be linearized anywhere after its call, or never; the search stops as soon as
-// every operation with a known answer is linearized.
+// every operation with a known answer is linearized. Many pending writes make
+// the search exponential, so a partition is first checked without the
+// unknown operations, then with only those the model says may matter (a
+// write whose value some read returned), and only then with all of them. A
+// linearization found in an earlier stage is valid for the whole history (the
+// operations left out simply never took effect); only the last stage can say
+// "not linearizable".
 import { isCompleted, type HistoryOperation } from './history.js'
 import type { SequentialModel } from './sequential-model.js'
 
@@ -74,13 +80,38 @@ export function checkLinearizability<State, Input, Output>(
   let statesExplored = 0
   const keys = [...partitions.keys()].sort()
   for (const key of keys) {
-    const result = checkPartition(model, key, partitions.get(key)!, settings)
-    if (result.verdict !== 'linearizable') {
-      return { ...result, statesExplored: statesExplored + result.statesExplored }
-    }
+    const result = checkPartitionInStages(model, key, partitions.get(key)!, settings)
     statesExplored += result.statesExplored
+    if (result.verdict !== 'linearizable') return { ...result, statesExplored }
   }
   return { verdict: 'linearizable', partitions: keys.length, operations, statesExplored }
+}
+
+function checkPartitionInStages<State, Input, Output>(
+  model: SequentialModel<State, Input, Output>,
+  partition: string,
+  ops: HistoryOperation<Input, Output>[],
+  settings: Required<LinearizabilityOptions>,
+): LinearizabilityResult {
+  const completed = ops.filter((op) => isCompleted(op))
+  const unknown = ops.filter((op) => !isCompleted(op))
+  const stages: HistoryOperation<Input, Output>[][] = []
+  if (unknown.length > 0) {
+    stages.push(completed)
+    const mayMatter = model.unknownThatMayMatter?.(unknown, completed)
+    if (mayMatter !== undefined && mayMatter.length > 0 && mayMatter.length < unknown.length) {
+      const keep = new Set(mayMatter)
+      stages.push(ops.filter((op) => isCompleted(op) || keep.has(op)))
+    }
+  }
+  let statesExplored = 0
+  for (const stageOps of stages) {
+    const result = checkPartition(model, partition, stageOps, settings)
+    statesExplored += result.statesExplored
+    if (result.verdict === 'linearizable') return { ...result, statesExplored }
+  }
+  const result = checkPartition(model, partition, ops, settings)
+  return { ...result, statesExplored: statesExplored + result.statesExplored }
 }
 
 interface PartitionSearch<State> {
