@@ -25,6 +25,7 @@ import {
   type KvEntryView,
 } from '../machines/index.js'
 import { TroupeError } from './node-errors.js'
+import type { ActorSystem } from '../runtime/index.js'
 
 export interface SendOptions {
   /** Visible only after this delay (overrides the queue's delayMs). */
@@ -239,6 +240,13 @@ export class TroupeNode {
 
   constructor(
     readonly id: number,
+    /**
+     * The node's actor system: applications can spawn their own supervised
+     * actors and threads in it (`system.spawn`, `system.supervise`,
+     * `system.spawnThread`). The node's own actors live under `storage`,
+     * `gateway` and `peer-router`; leave those alone.
+     */
+    readonly system: ActorSystem,
     private readonly gateway: Gateway,
     private readonly shutdown: () => Promise<void>,
   ) {
