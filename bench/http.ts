@@ -16,19 +16,12 @@ import { startHttpServer } from '../src/http/index.js'
 import { startNode } from '../src/index.js'
 import type { TroupeNode } from '../src/node/troupe-node.js'
 import type { HttpLoadJob, HttpLoadResult, HttpOperation } from './lib/http-load-client.js'
-import { createLatencyHistogram, formatTable, summarize, type BenchMain, type Measurement } from './lib/report.js'
+import { createLatencyHistogram, formatTable, summarize, type BenchMain, type Measurement, numberOption } from './lib/report.js'
 
 const WARMUP_MS = 500
 const KEYS = 1000
 const OPERATIONS: HttpOperation[] = ['send', 'receive-ack', 'kv-put', 'kv-get']
 
-function numberOption(options: Map<string, string | true>, name: string, fallback: number): number {
-  const raw = options.get(name)
-  if (raw === undefined || raw === true) return fallback
-  const value = Number(raw)
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`)
-  return value
-}
 
 async function inProcess(
   node: TroupeNode,

@@ -3,19 +3,12 @@
 // KV through the embedding API: puts (64 callers) and linearizable gets
 // (64 callers, ReadIndex batched per shard) on 1,000 keys of 100 bytes.
 import type { BenchMain, Measurement } from './lib/report.js'
-import { formatTable } from './lib/report.js'
+import { formatTable, numberOption } from './lib/report.js'
 import { closedLoop } from './lib/closed-loop.js'
 import { startBenchNodes } from './lib/bench-nodes.js'
 
 const KEYS = 1000
 
-function numberOption(options: Map<string, string | true>, name: string, fallback: number): number {
-  const raw = options.get(name)
-  if (raw === undefined || raw === true) return fallback
-  const value = Number(raw)
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`)
-  return value
-}
 
 export const main: BenchMain = async ({ json, options }) => {
   const nodeCount = numberOption(options, 'nodes', 1) === 3 ? 3 : 1

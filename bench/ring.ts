@@ -27,6 +27,7 @@ import {
   type BenchArgs,
   type BenchMain,
   type Measurement,
+  numberOption,
 } from './lib/report.js'
 
 const DEFAULTS = {
@@ -43,11 +44,7 @@ const DEFAULTS = {
 }
 
 function intOption(args: BenchArgs, name: string, fallback: number): number {
-  const raw = args.options.get(name)
-  if (raw === undefined || raw === true) return fallback
-  const value = Number(raw)
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer, got ${raw}`)
-  return value
+  return numberOption(args.options, name, fallback, true)
 }
 
 class WorkerChannel {

@@ -16,17 +16,10 @@ import type { Histogram } from 'hdr-histogram-js'
 import { fdatasync, writeAllAt } from '../src/wal/fs-io.js'
 import { Wal } from '../src/wal/index.js'
 import { encodeEntry, RECORD_HEADER_BYTES } from '../src/wal/record-codec.js'
-import { createLatencyHistogram, formatTable, summarize, type BenchMain, type BenchResult, type Measurement } from './lib/report.js'
+import { createLatencyHistogram, formatTable, summarize, type BenchMain, type BenchResult, type Measurement, numberOption } from './lib/report.js'
 
 const WARMUP_MS = 300
 
-function numberOption(options: Map<string, string | true>, name: string, fallback: number): number {
-  const raw = options.get(name)
-  if (raw === undefined || raw === true) return fallback
-  const value = Number(raw)
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`)
-  return value
-}
 
 function recordMicros(histogram: Histogram, startMs: number): void {
   histogram.recordValue(Math.max(1, Math.round((performance.now() - startMs) * 1000)))

@@ -68,3 +68,14 @@ export function formatTable(rows: Measurement[]): string {
   const line = (cols: string[]) => cols.map((c, i) => c.padEnd(widths[i]!)).join('  ')
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n')
 }
+
+/** A positive number from `--name value`, else `fallback`; `integer` also requires a whole number. */
+export function numberOption(options: Map<string, string | true>, name: string, fallback: number, integer = false): number {
+  const raw = options.get(name)
+  if (raw === undefined || raw === true) return fallback
+  const value = Number(raw)
+  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    throw new Error(`--${name} must be a positive ${integer ? 'integer' : 'number'}, got ${raw}`)
+  }
+  return value
+}

@@ -19,17 +19,13 @@ import { FrameDecoder, NO_FRAME } from '../../../src/net/frame-decoder.js'
 import { FrameEncoder } from '../../../src/net/frame-encoder.js'
 import { PeerServer } from '../../../src/net/peer-server.js'
 import { PeerTransport } from '../../../src/net/peer-transport.js'
-import { createLatencyHistogram, formatTable, summarize, type BenchArgs, type BenchMain, type BenchResult, type Measurement } from '../../../bench/lib/report.js'
+import { createLatencyHistogram, formatTable, summarize, type BenchArgs, type BenchMain, type BenchResult, type Measurement, numberOption } from '../../../bench/lib/report.js'
 
 const DEFAULTS = { count: 200_000, rounds: 5_000, bytes: 256, handshakes: 200, burst: 4_096 }
 const SECRET = 'bench-secret'
 
 function intOption(args: BenchArgs, name: string, fallback: number): number {
-  const raw = args.options.get(name)
-  if (raw === undefined || raw === true) return fallback
-  const value = Number(raw)
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer, got ${raw}`)
-  return value
+  return numberOption(args.options, name, fallback, true)
 }
 
 function makeMessage(seq: number, payload: Uint8Array): unknown {
