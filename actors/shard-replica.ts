@@ -169,6 +169,7 @@ export class ShardReplica {
   private leader = 0
   private term = 0
   private persisting = false
+  private pumpScheduled = false
   private finishing = false
   private closed = false
   /** Last index in the WAL for this shard (to know when a write truncates). */
@@ -299,7 +300,7 @@ export class ShardReplica {
         reject: (error) => resolve({ ok: false, error }),
       })
     })
-    this.pump()
+    this.pumpSoon()
     return promise
   }
 
@@ -392,6 +393,20 @@ export class ShardReplica {
   }
 
   // ---------------------------------------------------------------- the Ready loop
+
+  /**
+   * Pumps once the current turn is over: the proposals that arrived in the
+   * same batch of frames all go into one Ready (one WAL write) instead of the
+   * first taking a Ready of its own.
+   */
+  private pumpSoon(): void {
+    if (this.pumpScheduled) return
+    this.pumpScheduled = true
+    setImmediate(() => {
+      this.pumpScheduled = false
+      this.pump()
+    })
+  }
 
   private pump(): void {
     for (let round = 0; round < 1000; round++) {
