@@ -2,55 +2,15 @@
 // three over HTTP; the node leading most shards gets SIGKILL. Writes go on
 // through the survivors, the killed node restarts and catches up, and no
 // acknowledged message is lost.
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
-
-// bin/troupe only imports this file; the test runner's process hooks cannot
-// load an extension-less ES module, so the test starts the compiled entry.
-const bin = fileURLToPath(new URL('../../src/cli/troupe.js', import.meta.url))
-
-/** Distinct free ports: all are held open until every one is chosen. */
-async function freePorts(count: number): Promise<number[]> {
-  const servers = Array.from({ length: count }, () => createServer())
-  for (const server of servers) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const ports = servers.map((server) => (server.address() as { port: number }).port)
-  for (const server of servers) await new Promise((resolve) => server.close(resolve))
-  return ports
-}
-
-interface NodeProcess {
-  id: number
-  http: string
-  child: ChildProcess
-  ready: Promise<void>
-}
+import { busiestLeader, planThreeNodes } from './helpers.js'
 
 const dir = await mkdtemp(join(tmpdir(), 'troupe-kill-'))
-const ports = await freePorts(6)
-const peers = [1, 2, 3].map((id) => `127.0.0.1:${ports[id + 2]}`)
-const cluster = peers.map((peer, i) => `${i + 1}=${peer}`).join(',')
-
-function startProcess(id: number): NodeProcess {
-  const http = `127.0.0.1:${ports[id - 1]}`
-  const child = spawn(
-    process.execPath,
-    [bin, 'start', '--id', String(id), '--data', join(dir, `node-${id}`), '--http', http, '--peer', peers[id - 1]!, '--cluster', cluster, '--shards', '4', '--threads', '1'],
-    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LOG_LEVEL: 'error' } },
-  )
-  const ready = new Promise<void>((resolve, reject) => {
-    child.stdout!.setEncoding('utf8')
-    child.stdout!.on('data', (chunk: string) => {
-      if (chunk.includes(`troupe node ${id} ready`)) resolve()
-    })
-    child.once('exit', (code) => reject(new Error(`node ${id} exited with ${code} before it was ready`)))
-  })
-  return { id, http, child, ready }
-}
+const plan = await planThreeNodes(dir)
+const startProcess = (id: number) => plan.start(id)
 
 async function request(http: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
   const response = await fetch(`http://${http}${path}`, {
@@ -95,14 +55,12 @@ t.test('SIGKILL of the node leading most shards loses no acknowledged send', { t
   })
   while (acked.size < 200) await new Promise((resolve) => setTimeout(resolve, 50))
 
-  const { json: clusterView } = await request(nodes[0]!.http, 'GET', '/v1/cluster')
-  const leaders = (clusterView as { shards: { leader: number }[] }).shards.map((s) => s.leader)
-  const victimId = [1, 2, 3].sort((a, b) => leaders.filter((l) => l === b).length - leaders.filter((l) => l === a).length)[0]!
+  const { id: victimId, shardsLed } = await busiestLeader(nodes[0]!)
   const victim = nodes[victimId - 1]!
   victim.child.kill('SIGKILL')
   killedAt = Date.now()
   await new Promise((resolve) => victim.child.once('exit', resolve))
-  t.pass(`killed node ${victimId}, which led ${leaders.filter((l) => l === victimId).length} of 4 shards, after ${acked.size} acknowledged sends`)
+  t.pass(`killed node ${victimId}, which led ${shardsLed} of 4 shards, after ${acked.size} acknowledged sends`)
 
   const resumeDeadline = Date.now() + 30_000
   while (ackedSinceKill < 100 && Date.now() < resumeDeadline) await new Promise((resolve) => setTimeout(resolve, 50))
