@@ -220,8 +220,10 @@ export class ActorCell<M, R> {
         const envelope = this.mailbox.shift()
         if (envelope === undefined) break
         if (envelope.reply?.cancelled) continue
-        const ok = await this.handle(envelope)
-        if (!ok) return
+        // A synchronous receive is settled without a promise or a microtask:
+        // this loop is the hottest path of every actor.
+        const outcome = this.handle(envelope)
+        if (outcome === false || (outcome !== true && !(await outcome))) return
         if (++handled >= messagesPerTurnMax) {
           // Let timers and I/O run; continue on the next turn.
           await new Promise<void>((resolve) => setImmediate(resolve))
@@ -236,27 +238,45 @@ export class ActorCell<M, R> {
     else this.schedule()
   }
 
-  private async handle(envelope: Envelope<M, R>): Promise<boolean> {
+  /** true: handled; false: the instance crashed; a promise of either while an async receive runs. */
+  private handle(envelope: Envelope<M, R>): boolean | Promise<boolean> {
     const behavior = this.behavior!
     const context = this.context!
+    let result: R | Deferred<R> | Promise<R | Deferred<R>>
     try {
-      let result = behavior.receive(envelope.message, context)
-      if (isThenable(result)) result = await result
-      this.counters.processed++
-      if (result instanceof Deferred) {
-        const reply = envelope.reply
-        ;(result as Deferred<R>).answer.then(
-          (value) => reply?.resolve(value),
-          (error: unknown) => reply?.reject(toError(error)),
-        )
-      } else envelope.reply?.resolve(result as R)
-      return true
+      result = behavior.receive(envelope.message, context)
     } catch (thrown) {
-      const error = toError(thrown)
-      envelope.reply?.reject(new RuntimeError('ACTOR_FAILED', `${this.name} failed: ${error.message}`, { cause: error }))
-      await this.crash(error, behavior, context)
-      return false
+      return this.fail(envelope, thrown, behavior, context)
     }
+    if (!isThenable(result)) {
+      this.settle(envelope, result)
+      return true
+    }
+    return (result as Promise<R | Deferred<R>>).then(
+      (value) => {
+        this.settle(envelope, value)
+        return true
+      },
+      (thrown: unknown) => this.fail(envelope, thrown, behavior, context),
+    )
+  }
+
+  private settle(envelope: Envelope<M, R>, result: R | Deferred<R>): void {
+    this.counters.processed++
+    if (result instanceof Deferred) {
+      const reply = envelope.reply
+      ;(result as Deferred<R>).answer.then(
+        (value) => reply?.resolve(value),
+        (error: unknown) => reply?.reject(toError(error)),
+      )
+    } else envelope.reply?.resolve(result)
+  }
+
+  private async fail(envelope: Envelope<M, R>, thrown: unknown, behavior: Behavior<M, R>, context: ActorContext<M, R>): Promise<false> {
+    const error = toError(thrown)
+    envelope.reply?.reject(new RuntimeError('ACTOR_FAILED', `${this.name} failed: ${error.message}`, { cause: error }))
+    await this.crash(error, behavior, context)
+    return false
   }
 
   private async crash(error: Error, behavior: Behavior<M, R>, context: ActorContext<M, R>): Promise<void> {

@@ -51,6 +51,8 @@ export interface PeerLinkBuffers {
 }
 
 interface InboundLink {
+  /** The peer thread this ring comes from. */
+  thread: number
   ring: SpscRing
   /** Frames decoded but not yet deliverable (their mailbox was full). */
   held: Frame[]
@@ -58,6 +60,8 @@ interface InboundLink {
 }
 
 interface OutboundLink {
+  /** The peer thread this ring goes to. */
+  thread: number
   ring: SpscRing
   queue: Uint8Array[]
   dirty: boolean
@@ -137,8 +141,9 @@ export class ThreadKernel {
 
   attachPeer(buffers: PeerLinkBuffers): void {
     this.detachPeer(buffers.thread, undefined)
-    this.inbound.set(buffers.thread, { ring: SpscRing.attach(buffers.inbound), held: [], stalled: false })
+    this.inbound.set(buffers.thread, { thread: buffers.thread, ring: SpscRing.attach(buffers.inbound), held: [], stalled: false })
     this.outbound.set(buffers.thread, {
+      thread: buffers.thread,
       // The ring rings the peer's doorbell on every publish that shows frames.
       ring: SpscRing.attach(buffers.outbound, { doorbell: Doorbell.attach(buffers.peerDoorbell) }),
       queue: [],
@@ -292,7 +297,7 @@ export class ThreadKernel {
     link.pumping = true
     void (async () => {
       try {
-        while (link.queue.length > 0 && this.outbound.get(this.threadOf(link)) === link) {
+        while (link.queue.length > 0 && this.outbound.get(link.thread) === link) {
           const head = link.queue[0]!
           if (!link.ring.tryWrite(head)) {
             await link.ring.waitForSpace(head.length, { timeoutMs: 1_000 }).catch(() => undefined)
@@ -307,11 +312,6 @@ export class ThreadKernel {
         for (const wake of link.spaceWaiters.splice(0)) wake()
       }
     })()
-  }
-
-  private threadOf(link: OutboundLink): number {
-    for (const [thread, candidate] of this.outbound) if (candidate === link) return thread
-    return -1
   }
 
   private waitForLinkSpace(thread: number): Promise<void> {
@@ -411,16 +411,10 @@ export class ThreadKernel {
         void this.runCommand(frame)
         return true
       case Kind.Exit: {
-        const thread = this.threadOfInbound(link)
-        this.exitHandlers.get(thread)?.(thread, frame.id, frame.reason)
+        this.exitHandlers.get(link.thread)?.(link.thread, frame.id, frame.reason)
         return true
       }
     }
-  }
-
-  private threadOfInbound(link: InboundLink): number {
-    for (const [thread, candidate] of this.inbound) if (candidate === link) return thread
-    return -1
   }
 
   private remoteReply(thread: number, askId: number): Reply<unknown> {
