@@ -3,19 +3,15 @@
 // KV through the embedding API: puts (64 callers) and linearizable gets
 // (64 callers, ReadIndex batched per shard) on 1,000 keys of 100 bytes.
 import type { BenchMain, Measurement } from './lib/report.js'
-import { formatTable, numberOption } from './lib/report.js'
+import { formatTable } from './lib/report.js'
 import { closedLoop } from './lib/closed-loop.js'
-import { startBenchNodes } from './lib/bench-nodes.js'
+import { nodeBenchSettings, startBenchNodes } from './lib/bench-nodes.js'
 
 const KEYS = 1000
 
 
-export const main: BenchMain = async ({ json, options }) => {
-  const nodeCount = numberOption(options, 'nodes', 1) === 3 ? 3 : 1
-  const durationMs = numberOption(options, 'seconds', 3) * 1000
-  const sync = options.get('sync') === 'none' ? 'none' : 'always'
-  const shards = numberOption(options, 'shards', 8)
-  const threads = numberOption(options, 'threads', 1)
+export const main: BenchMain = async ({ options }) => {
+  const { nodeCount, durationMs, sync, shards, threads } = nodeBenchSettings(options)
   const cluster = await startBenchNodes(nodeCount, { sync, shards, threads })
   const { nodes } = cluster
   const node = (loop: number) => nodes[loop % nodes.length]!

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pino } from 'pino'
 import { startNode, type TroupeNode } from '../../src/index.js'
+import { numberOption } from './report.js'
 
 export interface BenchNodes {
   nodes: TroupeNode[]
@@ -39,5 +40,24 @@ export async function startBenchNodes(count: 1 | 3, options: { sync: 'always' | 
       await Promise.all(nodes.map((node) => node.close()))
       await rm(dir, { recursive: true, force: true })
     },
+  }
+}
+
+export interface NodeBenchSettings {
+  nodeCount: 1 | 3
+  durationMs: number
+  sync: 'always' | 'none'
+  shards: number
+  threads: number
+}
+
+/** The options the node benchmarks share: `--nodes 1|3 --seconds --sync --shards --threads`. */
+export function nodeBenchSettings(options: Map<string, string | true>): NodeBenchSettings {
+  return {
+    nodeCount: numberOption(options, 'nodes', 1) === 3 ? 3 : 1,
+    durationMs: numberOption(options, 'seconds', 3) * 1000,
+    sync: options.get('sync') === 'none' ? 'none' : 'always',
+    shards: numberOption(options, 'shards', 8, true),
+    threads: numberOption(options, 'threads', 1, true),
   }
 }
