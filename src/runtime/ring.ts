@@ -68,6 +68,21 @@ const PRODUCER_WAITING = 128 // byte 512, set by the producer, cleared by whoeve
 const HEADER_BYTES = 640
 
 const FRAME_HEADER_BYTES = 4
+
+// Waits are cut into slices that re-check the ring. The wake-up protocol is
+// meant to make this unnecessary, but one CI run saw a producer and a consumer
+// both wait out a 10 s limit on a ring with room: a notify was missed (cause
+// not found yet). With slices, a missed notify costs at most one slice.
+const WAIT_SLICE_MS = 50
+
+function waitSliceMs(deadlineMs: number | undefined): number {
+  const remaining = remainingMs(deadlineMs)
+  return remaining === undefined ? WAIT_SLICE_MS : Math.min(remaining, WAIT_SLICE_MS)
+}
+
+function deadlinePassed(deadlineMs: number | undefined): boolean {
+  return deadlineMs !== undefined && performance.now() >= deadlineMs
+}
 export const RING_MIN_CAPACITY_BYTES = 16
 export const RING_MAX_CAPACITY_BYTES = 2 ** 30
 
@@ -240,7 +255,8 @@ export class SpscRing {
         Atomics.store(words, PRODUCER_WAITING, 0)
         return
       }
-      const outcome = await waitWhileEqual(words, HEAD, head, { ...options, timeoutMs: remainingMs(deadlineMs) })
+      const outcome = await waitWhileEqual(words, HEAD, head, { ...options, timeoutMs: waitSliceMs(deadlineMs) })
+      if (outcome === 'timed-out' && !deadlinePassed(deadlineMs)) continue
       if (outcome !== 'changed') {
         Atomics.store(words, PRODUCER_WAITING, 0)
         throw waitEnded(outcome, 'space in the ring')
@@ -342,7 +358,8 @@ export class SpscRing {
         Atomics.store(words, CONSUMER_SLEEPING, 0)
         return
       }
-      const outcome = await waitWhileEqual(words, TAIL, tail, { ...options, timeoutMs: remainingMs(deadlineMs) })
+      const outcome = await waitWhileEqual(words, TAIL, tail, { ...options, timeoutMs: waitSliceMs(deadlineMs) })
+      if (outcome === 'timed-out' && !deadlinePassed(deadlineMs)) continue
       if (outcome !== 'changed') {
         Atomics.store(words, CONSUMER_SLEEPING, 0)
         throw waitEnded(outcome, 'frames in the ring')

@@ -340,7 +340,10 @@ export class ThreadKernel {
         }
         // Workers stay alive while their kernel waits; the main thread's
         // wait must not hold the process open (its Worker objects do that).
-        await this.doorbell.sleep(() => this.hasInboundWork(), { keepAlive: this.threadId !== 0 })
+        // The timeout re-checks the rings now and then, so that a missed
+        // notify (see WAIT_SLICE_MS in ring.ts) delays delivery instead of
+        // stopping it.
+        await this.doorbell.sleep(() => this.hasInboundWork(), { keepAlive: this.threadId !== 0, timeoutMs: 100 })
       }
     } finally {
       this.looping = false
