@@ -101,6 +101,31 @@ export class Gateway {
     }
   }
 
+  get requestTimeoutMs(): number {
+    return this.options.requestTimeoutMs
+  }
+
+  /**
+   * Runs a request on this node's replica of the shard and nothing else: a
+   * replica that does not lead fails it with NOT_LEADER (naming the leader
+   * when known), a node without a replica with MOVED (naming a replica). The
+   * TCP protocol answers so, and its clients go to the leader themselves.
+   */
+  async callDirect<T>(shard: number, msg: ShardMsg, timeoutMs: number): Promise<T> {
+    if (this.closed) throw new TroupeError('UNAVAILABLE', 'the node is shutting down')
+    if (!this.shards[shard]) {
+      const replica = this.replicasOf(shard)[0]!
+      throw new TroupeError('MOVED', `node ${this.localId} holds no replica of shard ${shard}; node ${replica} does`, { leaderId: replica })
+    }
+    const reply = await this.callLocal(shard, msg, timeoutMs)
+    if (reply.ok) return reply.value as T
+    const { error } = reply
+    throw new TroupeError(error.code as TroupeErrorCode, error.message, {
+      ...(error.leaderId !== undefined ? { leaderId: error.leaderId } : {}),
+      ...(error.missing !== undefined ? { missing: error.missing } : {}),
+    })
+  }
+
   /** Runs a request on this node's replica of the shard; never forwards. */
   async callLocal(shard: number, msg: ShardMsg, timeoutMs: number): Promise<ShardReply<unknown>> {
     const ref = this.shards[shard]

@@ -3,7 +3,9 @@
 //   raft  Raft messages between the replicas of a shard, batched per
 //         (shard, destination) for each Ready;
 //   req   a client request forwarded to the node that leads its shard;
-//   res   the answer to a forwarded request.
+//   res   the answer to a forwarded request;
+//   info  the client addresses (HTTP, TCP) a node serves on, sent when a link
+//         comes up and when they change, so every node can name them.
 // Raft tolerates lost messages, so a full link drops rather than buffers.
 import type { Logger } from 'pino'
 import type { Message } from '../src/raft/index.js'
@@ -17,6 +19,20 @@ type PeerWireMessage =
   | { t: 'raft'; s: number; m: Message[] }
   | { t: 'req'; id: number; s: number; q: ShardMsg; ms: number }
   | { t: 'res'; id: number; r: ShardReply<unknown> }
+  | { t: 'info'; http?: string; tcp?: string }
+
+/** Where a node serves clients, as it announced them. */
+export interface ClientAddresses {
+  http?: string
+  tcp?: string
+}
+
+export interface PeerInfo extends ClientAddresses {
+  id: number
+  peer: string
+  /** `up` while the link to it is connected. */
+  state: 'up' | 'down'
+}
 
 export interface PeerRouterOptions {
   localId: number
@@ -38,6 +54,9 @@ export class PeerRouter {
   private transport: PeerTransport | undefined
   private readonly pending = new Map<number, PendingForward>()
   private nextRequestId = 1
+  private local: ClientAddresses = {}
+  private readonly remote = new Map<number, ClientAddresses>()
+  private readonly connected = new Set<number>()
   droppedRaftMessages = 0
 
   constructor(
@@ -55,7 +74,13 @@ export class PeerRouter {
       onMessages: (remoteId, messages) => {
         for (const message of messages) this.receive(remoteId, message as PeerWireMessage)
       },
-      onLinkState: (event) => this.options.logger.info({ peer: event.remoteId, state: event.state }, 'peer link'),
+      onLinkState: (event) => {
+        this.options.logger.info({ peer: event.remoteId, state: event.state }, 'peer link')
+        if (event.state === 'connected') {
+          this.connected.add(event.remoteId)
+          this.transport?.send(event.remoteId, { t: 'info', ...this.local } satisfies PeerWireMessage)
+        } else this.connected.delete(event.remoteId)
+      },
     }
     this.transport = await PeerTransport.start(transportOptions)
   }
@@ -63,6 +88,22 @@ export class PeerRouter {
   get address(): string {
     const address = this.transport?.address
     return address ? `${address.host}:${address.port}` : this.options.listen
+  }
+
+  /** Sets the client addresses this node announces to its peers. */
+  announce(addresses: ClientAddresses): void {
+    this.local = { ...this.local, ...addresses }
+    for (const id of this.connected) this.transport?.send(id, { t: 'info', ...this.local } satisfies PeerWireMessage)
+  }
+
+  /** The other members: peer address, link state and the client addresses they announced. */
+  peers(): PeerInfo[] {
+    return [...this.options.peers].map(([id, peer]) => ({
+      id,
+      peer,
+      state: this.connected.has(id) ? 'up' : 'down',
+      ...this.remote.get(id),
+    }))
   }
 
   /** Sends a Ready's Raft messages, one wire message per destination. */
@@ -115,6 +156,12 @@ export class PeerRouter {
       case 'req':
         void this.gateway.callLocal(message.s, message.q, message.ms).then((reply) => {
           this.transport?.send(remoteId, { t: 'res', id: message.id, r: reply } satisfies PeerWireMessage)
+        })
+        return
+      case 'info':
+        this.remote.set(remoteId, {
+          ...(typeof message.http === 'string' ? { http: message.http } : {}),
+          ...(typeof message.tcp === 'string' ? { tcp: message.tcp } : {}),
         })
         return
       case 'res': {

@@ -55,9 +55,10 @@ export function statusOf(code: HttpErrorCode): number {
       return 429
     case 'UNAVAILABLE':
     case 'QUEUE_FULL':
-    // TODO(cluster): forward to the leader instead; until the node is
-    // multi-node a NOT_LEADER refusal can only be a transient state.
+    // The HTTP API forwards to the leader; a routing refusal that still
+    // reaches a client means no leader could be reached in time.
     case 'NOT_LEADER':
+    case 'MOVED':
       return 503
     case 'TIMEOUT':
       return 504
@@ -72,7 +73,7 @@ export function toHttpError(error: unknown): HttpError {
   if (isTroupeError(error)) {
     const details: HttpErrorDetails = {}
     if (error.missing !== undefined) details.missing = error.missing
-    if (error.code === 'NOT_LEADER') {
+    if (error.code === 'NOT_LEADER' || error.code === 'MOVED') {
       if (error.leaderId !== undefined) details.leader = error.leaderId
       return new HttpError('UNAVAILABLE', error.message, { ...details, retryAfterSec: RETRY_AFTER_UNAVAILABLE_SEC })
     }

@@ -140,6 +140,7 @@ export async function startHttpServer(node: TroupeNode, options: HttpServerOptio
   })
   const bound = server.address() as AddressInfo
   boundAddress = { host: bound.address, port: bound.port }
+  node.announce({ http: addresses().http })
   log?.info({ http: `${bound.address}:${bound.port}`, auth: config.token !== undefined, rateLimit: limiter !== undefined }, 'http api listening')
 
   let closed: Promise<void> | undefined

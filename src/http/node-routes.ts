@@ -58,10 +58,14 @@ export function nodeRoutes(node: TroupeNode, metrics: HttpMetrics, addresses: ()
       async handler() {
         const status = await node.status()
         const self = addresses()
-        // TODO(cluster): list every member once the node exposes membership; today a node is a single-node cluster.
+        const nodes = node.nodes().map((member) =>
+          member.state === 'self'
+            ? { id: member.id, peer: self.peer ?? member.peer, http: self.http, tcp: self.tcp ?? member.tcp ?? null, state: closing() ? 'leaving' : 'up' }
+            : { id: member.id, peer: member.peer, http: member.http ?? null, tcp: member.tcp ?? null, state: member.state },
+        )
         return jsonReply(200, {
           node: status.node,
-          nodes: [{ id: status.node, peer: self.peer, http: self.http, tcp: self.tcp, state: closing() ? 'leaving' : 'up' }],
+          nodes,
           shards: status.shards.map((s) => ({ id: s.id, leader: s.leader, term: s.term, commitIndex: s.commitIndex, members: s.members })),
         })
       },

@@ -14,10 +14,11 @@ export type TroupeErrorCode =
   | 'QUEUE_FULL'
   | 'TIMEOUT'
   | 'NOT_LEADER'
+  | 'MOVED'
 
 export class TroupeError extends Error {
   readonly code: TroupeErrorCode
-  /** For NOT_LEADER: the node that leads the shard, when known. */
+  /** For NOT_LEADER: the node that leads the shard, when known; for MOVED: a node with a replica. */
   readonly leaderId: number | undefined
   /** For a batch ack: exactly the receipts that were not found (the others were acked). */
   readonly missing: string[] | undefined

@@ -104,7 +104,7 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
         log.info('node stopped')
       })())
     log.info({ shards: identity.shards, threads: config.threads, sync: config.sync, dataDir }, 'node ready')
-    return new TroupeNode(identity.nodeId, system, gateway, close)
+    return new TroupeNode(identity.nodeId, system, gateway, close, router?.address ?? config.peer, router)
   } catch (error) {
     await system.shutdown()
     await router?.close()

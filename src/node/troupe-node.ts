@@ -2,6 +2,8 @@
 // cluster's status, through the same gateway the HTTP and TCP servers use.
 import { Packr, Unpackr } from 'msgpackr'
 import type { Gateway } from '../../actors/gateway.js'
+import type { ClientAddresses, PeerInfo } from '../../actors/peer-router.js'
+import type { ShardMsg } from '../../actors/shard-actor.js'
 import type { ShardStatus } from '../../actors/shard-replica.js'
 import { shardForKey, shardForQueue } from '../cluster/placement.js'
 import {
@@ -23,6 +25,7 @@ import {
   type ReceivedMessage,
   type SendMessage,
   type KvEntryView,
+  type ShardCommand,
 } from '../machines/index.js'
 import { TroupeError } from './node-errors.js'
 import type { ActorSystem } from '../runtime/index.js'
@@ -71,6 +74,20 @@ export interface KvValue {
   expiresAt?: number
 }
 
+/** A member of the cluster as this node sees it. */
+export interface NodeInfo extends ClientAddresses {
+  id: number
+  peer: string
+  /** `self` for this node; `up`/`down`: whether its peer link is connected. */
+  state: 'self' | 'up' | 'down'
+}
+
+/** Where the node's members are and how their peer links stand (absent for a single node). */
+export interface NodeDirectory {
+  announce(addresses: ClientAddresses): void
+  peers(): PeerInfo[]
+}
+
 export interface ClusterStatus {
   node: number
   shards: { id: number; leader: number; term: number; commitIndex: number; appliedIndex: number; members: number[] }[]
@@ -84,8 +101,33 @@ function check(error: MachineError | undefined): void {
   if (error) throw new TroupeError(error.code, error.message)
 }
 
-export class Queues {
-  constructor(private readonly gateway: Gateway) {}
+/**
+ * `routed`: a request runs on the shard's leader wherever it is (the gateway
+ * forwards it). `direct`: it runs only on this node's replica, which fails it
+ * with NOT_LEADER or MOVED when it does not lead; the TCP protocol uses this
+ * so its clients go to the leader themselves.
+ */
+export type Routing = 'routed' | 'direct'
+
+abstract class ShardClient {
+  constructor(
+    protected readonly gateway: Gateway,
+    private readonly routing: Routing,
+  ) {}
+
+  protected call<T>(shard: number, msg: ShardMsg, timeoutMs = this.gateway.requestTimeoutMs): Promise<T> {
+    return this.routing === 'direct' ? this.gateway.callDirect<T>(shard, msg, timeoutMs) : this.gateway.call<T>(shard, msg, timeoutMs)
+  }
+
+  protected propose<T>(shard: number, command: ShardCommand): Promise<T> {
+    return this.call<T>(shard, { type: 'propose', command })
+  }
+}
+
+export class Queues extends ShardClient {
+  constructor(gateway: Gateway, routing: Routing = 'routed') {
+    super(gateway, routing)
+  }
 
   private shardOf(name: string): number {
     check(checkQueueName(name))
@@ -96,33 +138,34 @@ export class Queues {
   async put(name: string, config: QueueConfigPatch = {}): Promise<{ created: boolean; config: QueueConfig }> {
     const shard = this.shardOf(name)
     check(checkQueueConfigPatch(config, name))
-    return this.gateway.propose(shard, { type: 'queue.create', queue: name, config, update: true })
+    return this.propose(shard, { type: 'queue.create', queue: name, config, update: true })
   }
 
   /** Creates the queue; CONFLICT when it exists with a different config. */
   async create(name: string, config: QueueConfigPatch = {}): Promise<{ created: boolean; config: QueueConfig }> {
     const shard = this.shardOf(name)
     check(checkQueueConfigPatch(config, name))
-    return this.gateway.propose(shard, { type: 'queue.create', queue: name, config })
+    return this.propose(shard, { type: 'queue.create', queue: name, config })
   }
 
   async delete(name: string): Promise<void> {
-    await this.gateway.propose(this.shardOf(name), { type: 'queue.delete', queue: name })
+    await this.propose(this.shardOf(name), { type: 'queue.delete', queue: name })
   }
 
   async purge(name: string): Promise<void> {
-    await this.gateway.propose(this.shardOf(name), { type: 'queue.purge', queue: name })
+    await this.propose(this.shardOf(name), { type: 'queue.purge', queue: name })
   }
 
   async get(name: string): Promise<QueueInfo> {
     const shard = this.shardOf(name)
     const timeoutMs = 5_000
-    const config = await this.gateway.call<QueueConfig | null>(shard, { type: 'queue-config', queue: name }, timeoutMs)
-    const stats = await this.gateway.call<QueueStats | null>(shard, { type: 'queue-stats', queue: name }, timeoutMs)
+    const config = await this.call<QueueConfig | null>(shard, { type: 'queue-config', queue: name }, timeoutMs)
+    const stats = await this.call<QueueStats | null>(shard, { type: 'queue-stats', queue: name }, timeoutMs)
     if (!config || !stats) throw new TroupeError('QUEUE_NOT_FOUND', `queue '${name}' does not exist`)
     return { name, config, stats }
   }
 
+  /** Every queue of every shard, by name (always routed: it asks every shard's leader). */
   async list(): Promise<{ name: string; stats: QueueStats }[]> {
     const all: { name: string; stats: QueueStats }[] = []
     for (let shard = 0; shard < this.gateway.shardCount; shard++) {
@@ -145,7 +188,7 @@ export class Queues {
     const shard = this.shardOf(name)
     check(checkBatchSize(messages.length))
     const encoded = messages.map((message, i) => toSendMessage(message, i))
-    const result = await this.gateway.propose<CommandResults['queue.send']>(shard, { type: 'queue.send', queue: name, messages: encoded })
+    const result = await this.propose<CommandResults['queue.send']>(shard, { type: 'queue.send', queue: name, messages: encoded })
     return result.ids
   }
 
@@ -161,14 +204,14 @@ export class Queues {
       max,
       ...(options.visibilityTimeoutMs !== undefined ? { visibilityTimeoutMs: options.visibilityTimeoutMs } : {}),
     }
-    const result = await this.gateway.receive<CommandResults['queue.receive']>(shard, command, waitMs)
+    const result = await this.call<CommandResults['queue.receive']>(shard, { type: 'receive', command, waitMs }, this.gateway.requestTimeoutMs + waitMs)
     return result.messages.map(fromReceived)
   }
 
   /** Acks one receipt (RECEIPT_NOT_FOUND when it names no current delivery) or many (the error lists exactly the missing). */
   async ack(name: string, receipts: string | string[]): Promise<void> {
     const list = typeof receipts === 'string' ? [receipts] : receipts
-    const result = await this.gateway.propose<CommandResults['queue.ack']>(this.shardOf(name), {
+    const result = await this.propose<CommandResults['queue.ack']>(this.shardOf(name), {
       type: 'queue.ack',
       queue: name,
       receipts: list,
@@ -181,7 +224,7 @@ export class Queues {
   }
 
   async nack(name: string, receipt: string, options: { delayMs?: number } = {}): Promise<void> {
-    await this.gateway.propose(this.shardOf(name), {
+    await this.propose(this.shardOf(name), {
       type: 'queue.nack',
       queue: name,
       receipt,
@@ -190,12 +233,14 @@ export class Queues {
   }
 
   async extendVisibility(name: string, receipt: string, timeoutMs: number): Promise<void> {
-    await this.gateway.propose(this.shardOf(name), { type: 'queue.visibility', queue: name, receipt, timeoutMs })
+    await this.propose(this.shardOf(name), { type: 'queue.visibility', queue: name, receipt, timeoutMs })
   }
 }
 
-export class Kv {
-  constructor(private readonly gateway: Gateway) {}
+export class Kv extends ShardClient {
+  constructor(gateway: Gateway, routing: Routing = 'routed') {
+    super(gateway, routing)
+  }
 
   private shardOf(key: string): number {
     check(checkKey(key))
@@ -206,7 +251,7 @@ export class Kv {
     const shard = this.shardOf(key)
     const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value
     check(checkValue(bytes))
-    const result = await this.gateway.propose<CommandResults['kv.put']>(shard, {
+    const result = await this.propose<CommandResults['kv.put']>(shard, {
       type: 'kv.put',
       key,
       value: bytes,
@@ -220,13 +265,13 @@ export class Kv {
   async get(key: string, options: { consistency?: 'linearizable' | 'stale' } = {}): Promise<KvValue | undefined> {
     const shard = this.shardOf(key)
     const stale = options.consistency === 'stale'
-    const entry = await this.gateway.call<KvEntryView | null>(shard, { type: 'get', key, stale }, 10_000)
+    const entry = await this.call<KvEntryView | null>(shard, { type: 'get', key, stale })
     if (!entry) return undefined
     return { value: entry.value, version: entry.version, ...(entry.expiresAtMs > 0 ? { expiresAt: entry.expiresAtMs } : {}) }
   }
 
   async delete(key: string, options: { ifVersion?: number } = {}): Promise<void> {
-    await this.gateway.propose(this.shardOf(key), {
+    await this.propose(this.shardOf(key), {
       type: 'kv.delete',
       key,
       ...(options.ifVersion !== undefined ? { ifVersion: options.ifVersion } : {}),
@@ -237,6 +282,9 @@ export class Kv {
 export class TroupeNode {
   readonly queues: Queues
   readonly kv: Kv
+  /** The same operations, run only on this node's replicas: NOT_LEADER/MOVED instead of forwarding (what the TCP protocol serves). */
+  readonly direct: { readonly queues: Queues; readonly kv: Kv }
+  private addresses: ClientAddresses = {}
 
   constructor(
     readonly id: number,
@@ -249,9 +297,32 @@ export class TroupeNode {
     readonly system: ActorSystem,
     private readonly gateway: Gateway,
     private readonly shutdown: () => Promise<void>,
+    private readonly peerAddress: string,
+    private readonly directory: NodeDirectory | undefined,
   ) {
     this.queues = new Queues(gateway)
     this.kv = new Kv(gateway)
+    this.direct = { queues: new Queues(gateway, 'direct'), kv: new Kv(gateway, 'direct') }
+  }
+
+  /** The number of shards (fixed when the cluster was created). */
+  get shardCount(): number {
+    return this.gateway.shardCount
+  }
+
+  /**
+   * Records where this node serves clients (HTTP, TCP) and tells the other
+   * members, so that `nodes()` on any of them names these addresses.
+   */
+  announce(addresses: ClientAddresses): void {
+    this.addresses = { ...this.addresses, ...addresses }
+    this.directory?.announce(this.addresses)
+  }
+
+  /** Every member, this node first: peer address, link state and the client addresses it announced. */
+  nodes(): NodeInfo[] {
+    const self: NodeInfo = { id: this.id, peer: this.peerAddress, state: 'self', ...this.addresses }
+    return [self, ...(this.directory?.peers() ?? [])]
   }
 
   async status(): Promise<ClusterStatus> {

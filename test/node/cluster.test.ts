@@ -43,6 +43,40 @@ t.test('every node serves every request; writes through one are read through ano
   t.ok(status.shards.every((s) => s.members.length === 3 && s.leader > 0))
 })
 
+t.test('direct routing answers NOT_LEADER naming the leader; the directory names every member', async (t) => {
+  await nodes[0]!.queues.put('direct')
+  const status = await nodes[0]!.status()
+  const shard = status.shards.find((s) => s.leader > 0)!
+  // A queue name that lands in that shard.
+  const { shardForQueue } = await import('../../src/cluster/placement.js')
+  let name = ''
+  for (let i = 0; name === ''; i++) if (shardForQueue(`d-${i}`, 4) === shard.id) name = `d-${i}`
+  const leader = nodes[shard.leader - 1]!
+  const follower = nodes.find((node) => node !== undefined && node.id !== shard.leader)!
+  await leader.direct.queues.put(name)
+  t.equal((await leader.direct.queues.send(name, 'x')).length > 0, true, 'the leader serves a direct request')
+  const refusal = await follower.direct.queues.send(name, 'y').then(
+    () => undefined,
+    (error: unknown) => error,
+  )
+  t.match(refusal, { code: 'NOT_LEADER', leaderId: shard.leader }, 'a follower refuses and names the leader')
+  t.equal((await leader.queues.get(name)).stats.total, 1, 'the refused send added nothing')
+
+  nodes.forEach((node, i) => node!.announce({ tcp: `127.0.0.1:${9000 + i}`, http: `127.0.0.1:${9100 + i}` }))
+  const seen = await eventually(async () => {
+    const members = nodes[0]!.nodes()
+    return members.every((m) => m.tcp !== undefined) ? members : undefined
+  })
+  t.same(
+    seen.map((m) => [m.id, m.state, m.tcp, m.http]),
+    [
+      [1, 'self', '127.0.0.1:9000', '127.0.0.1:9100'],
+      [2, 'up', '127.0.0.1:9001', '127.0.0.1:9101'],
+      [3, 'up', '127.0.0.1:9002', '127.0.0.1:9102'],
+    ],
+  )
+})
+
 t.test('with one node gone the other two keep serving; it catches up when it returns', async (t) => {
   const gone = 1 // node 2
   await nodes[gone]!.close()
