@@ -73,6 +73,14 @@ export interface ShardReplicaOptions {
   parkedReceivesMax: number
   /** Linearizable reads waiting per shard; beyond it UNAVAILABLE. */
   pendingReadsMax: number
+  /**
+   * Hand leadership to the shard's preferred replica (the first voter) once
+   * it is caught up: leaders return to being spread across nodes after a
+   * node restarts, instead of piling up on the survivors.
+   */
+  balanceLeader: boolean
+  /** Ticks a leader keeps leadership before it hands it to the preferred replica (damps flapping). */
+  balanceAfterTicks: number
 }
 
 export const shardReplicaDefaults = {
@@ -83,6 +91,8 @@ export const shardReplicaDefaults = {
   readOnly: 'safe' as const,
   parkedReceivesMax: 10_000,
   pendingReadsMax: 100_000,
+  balanceLeader: true,
+  balanceAfterTicks: 50,
 }
 
 export type ShardErrorCode =
@@ -119,6 +129,10 @@ export interface ShardStatus {
   ready: boolean
   parkedReceives: number
   pendingProposals: number
+  /** Snapshots received from a leader since this replica started (a follower too far behind the log). */
+  snapshotsInstalled: number
+  /** Leaderships handed to the preferred replica by this replica since it started. */
+  balanceTransfers: number
 }
 
 interface Waiter {
@@ -166,6 +180,9 @@ export class ShardReplica {
   private machine!: ShardMachine
   private confState!: ConfState
   private role: RaftRole = 'follower'
+  private ticksAsLeader = 0
+  private snapshotsInstalled = 0
+  private balanceTransfers = 0
   private leader = 0
   private term = 0
   private persisting = false
@@ -271,8 +288,26 @@ export class ShardReplica {
   tick(): void {
     if (this.closed) return
     this.raw.tick()
+    this.ticksAsLeader = this.role === 'leader' ? this.ticksAsLeader + 1 : 0
     this.maybeProposeTick()
+    this.maybeBalance()
     this.pump()
+  }
+
+  /** A leader that is not the preferred replica hands over once the preferred one has every entry. */
+  private maybeBalance(): void {
+    const preferred = this.options.voters[0]!
+    if (!this.options.balanceLeader || this.role !== 'leader' || preferred === this.options.nodeId) return
+    if (this.ticksAsLeader < this.options.balanceAfterTicks || !this.leaderCaughtUp) return
+    const status = this.raw.status()
+    if (status.leadTransferee !== 0 || !status.confState.voters.includes(preferred)) return
+    const progress = status.progress.get(preferred)
+    if (!progress || !progress.recentActive || progress.match < status.lastIndex) return
+    if (this.raw.transferLeadership(preferred).ok) {
+      this.balanceTransfers++
+      this.ticksAsLeader = 0
+      this.log.info({ to: preferred }, 'handing leadership to the preferred replica')
+    }
   }
 
   step(messages: Message[]): void {
@@ -368,6 +403,8 @@ export class ShardReplica {
       ready: this.role === 'leader' ? this.leaderCaughtUp : status.lead !== 0,
       parkedReceives: this.parkedCount,
       pendingProposals: this.waiters.size,
+      snapshotsInstalled: this.snapshotsInstalled,
+      balanceTransfers: this.balanceTransfers,
     }
   }
 
@@ -570,6 +607,7 @@ export class ShardReplica {
     this.appliedIndex = snapshot.metadata.index
     this.confState = snapshot.metadata.confState
     this.appliedSinceSnapshot = 0
+    this.snapshotsInstalled++
     this.log.info({ index: snapshot.metadata.index }, 'installed a snapshot from the leader')
   }
 

@@ -19,6 +19,10 @@ export interface NodeOptions {
   electionTicks?: number
   /** Take a shard snapshot after this many applied entries. Default 20,000. */
   snapshotEveryEntries?: number
+  /** Log entries kept behind a snapshot for followers that lag a little; one further behind gets the snapshot. Default 1,000. */
+  entriesKeptAfterSnapshot?: number
+  /** Move leadership back to each shard's preferred replica once it has caught up (keeps leaders spread). Default true. */
+  balanceLeaders?: boolean
   /** A request that cannot finish in this time fails (TIMEOUT or UNAVAILABLE). Default 10 s. */
   requestTimeoutMs?: number
   /** `lease-based` serves linearizable reads from the leader lease (bounded clock drift). Default `safe` (ReadIndex). */
@@ -54,6 +58,8 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
     tickMs: options.tickMs ?? 100,
     electionTicks: options.electionTicks ?? 10,
     snapshotEveryEntries: options.snapshotEveryEntries ?? 20_000,
+    entriesKeptAfterSnapshot: options.entriesKeptAfterSnapshot ?? 1_000,
+    balanceLeaders: options.balanceLeaders ?? true,
     requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
     readOnly: options.readOnly ?? 'safe',
     readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
@@ -69,6 +75,9 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
   positiveInteger('tickMs', resolved.tickMs)
   positiveInteger('electionTicks', resolved.electionTicks)
   positiveInteger('snapshotEveryEntries', resolved.snapshotEveryEntries)
+  if (!Number.isSafeInteger(resolved.entriesKeptAfterSnapshot) || resolved.entriesKeptAfterSnapshot < 0) {
+    throw new RangeError(`entriesKeptAfterSnapshot must be a non-negative integer, got ${resolved.entriesKeptAfterSnapshot}`)
+  }
   positiveInteger('requestTimeoutMs', resolved.requestTimeoutMs)
   if (resolved.shards > 1024) throw new RangeError(`shards must be at most 1024, got ${resolved.shards}`)
   if (resolved.sync !== 'always' && resolved.sync !== 'none') throw new RangeError(`sync must be 'always' or 'none', got ${String(resolved.sync)}`)

@@ -132,7 +132,13 @@ function shardSpec(
     gateway: gateway.address,
     tickMs: config.tickMs,
     seed: randomInt(2 ** 31),
-    replica: { electionTicks: config.electionTicks, snapshotEveryEntries: config.snapshotEveryEntries, readOnly: config.readOnly },
+    replica: {
+      electionTicks: config.electionTicks,
+      snapshotEveryEntries: config.snapshotEveryEntries,
+      entriesKeptAfterSnapshot: config.entriesKeptAfterSnapshot,
+      balanceLeader: config.balanceLeaders,
+      readOnly: config.readOnly,
+    },
   }
   return {
     id: `shard-${shard}`,

@@ -90,7 +90,16 @@ export interface NodeDirectory {
 
 export interface ClusterStatus {
   node: number
-  shards: { id: number; leader: number; term: number; commitIndex: number; appliedIndex: number; members: number[] }[]
+  shards: {
+    id: number
+    leader: number
+    term: number
+    commitIndex: number
+    appliedIndex: number
+    members: number[]
+    /** Snapshots this node's replica received from a leader since it started. */
+    snapshotsInstalled: number
+  }[]
 }
 
 // Message bodies are any msgpack-able value; plain msgpack, no shared structures.
@@ -339,6 +348,7 @@ export class TroupeNode {
         commitIndex: s.commitIndex,
         appliedIndex: s.appliedIndex,
         members: s.members,
+        snapshotsInstalled: s.snapshotsInstalled,
       })),
     }
   }

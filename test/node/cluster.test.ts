@@ -23,6 +23,8 @@ const options = (id: number) => ({
   peer: `127.0.0.1:${ports[id - 1]}`,
   shards: 4,
   snapshotEveryEntries: 100,
+  // Followers more than 10 entries behind a snapshot catch up by snapshot.
+  entriesKeptAfterSnapshot: 10,
   clusterSecret: 'test-secret',
 })
 const nodes: (TroupeNode | undefined)[] = await Promise.all([1, 2, 3].map((id) => startTestNode(`${dir}/node-${id}`, options(id))))
@@ -97,9 +99,26 @@ t.test('with one node gone the other two keep serving; it catches up when it ret
     30_000,
     'node 2 to catch up',
   )
+  const { shardForQueue } = await import('../../src/cluster/placement.js')
+  const afterShard = (await back.status()).shards.find((s) => s.id === shardForQueue('after', 4))!
+  t.ok(afterShard.snapshotsInstalled >= 1, `the queue's shard caught up by snapshot (${afterShard.snapshotsInstalled} installed)`)
   const stale = await back.kv.get('key-4', { consistency: 'stale' })
   t.equal(Buffer.from(stale!.value).toString(), 'v49', 'its own replica has the writes made while it was away')
   const received = await back.queues.receive('after', { max: 100 })
   t.equal(received.length, 100)
   t.equal((await back.queues.get('after')).stats.total, 250)
+})
+
+t.test('leaders move back to their preferred replicas once the returning node has caught up', async (t) => {
+  const { replicasOf } = await import('../../src/node/node-options.js')
+  const members = new Map(ports.map((port, i) => [i + 1, `127.0.0.1:${port}`]))
+  const settled = await eventually(
+    async () => {
+      const shards = (await nodes[0]!.status()).shards
+      return shards.every((s) => s.leader === replicasOf(s.id, members)[0]) ? shards : undefined
+    },
+    30_000,
+    'leaders to return to their preferred replicas',
+  )
+  t.same(new Set(settled.map((s) => s.leader)), new Set([1, 2, 3]), 'every node leads some shard again')
 })
