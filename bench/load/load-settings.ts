@@ -1,0 +1,99 @@
+// The options of `npm run bench -- load`, parsed from bench/main.ts's option
+// map, with their defaults in one place.
+import { numberOption } from '../lib/report.js'
+import { LoadError } from './load-error.js'
+import { DEFAULT_SCENARIO_SETTINGS, SCENARIO_NAMES, type ScenarioName, type ScenarioSettings } from './scenario.js'
+import type { TransportName } from './transport.js'
+
+export type LoopMode = 'closed' | 'open'
+
+export interface LoadSettings {
+  scenario: ScenarioName
+  transport: TransportName
+  nodeCount: 1 | 3
+  mode: LoopMode
+  /** Closed loop: workers. Open loop: the cap on requests in flight. */
+  concurrency: number
+  /** Open loop: requests per second. */
+  ratePerSec: number
+  durationMs: number
+  warmupMs: number
+  /** Addresses of running nodes to load instead of starting nodes (HTTP or client TCP, per transport). */
+  targets: string[]
+  progress: boolean
+  sync: 'always' | 'none'
+  shards: number
+  threads: number | undefined
+  token: string | undefined
+  requestTimeoutMs: number
+  errorBackoffMs: number
+  scenarioSettings: Omit<ScenarioSettings, 'runId'>
+}
+
+export const DEFAULT_CLOSED_CONCURRENCY = 32
+export const DEFAULT_OPEN_MAX_OUTSTANDING = 256
+export const DEFAULT_OPEN_RATE_PER_SEC = 1000
+
+function choice<T extends string>(options: Map<string, string | true>, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = options.get(name)
+  if (raw === undefined) return fallback
+  if (raw === true || !(allowed as readonly string[]).includes(raw)) throw new LoadError('INVALID_OPTION', `--${name} must be one of ${allowed.join('|')}, got ${String(raw)}`)
+  return raw as T
+}
+
+/** Like numberOption, but 0 is allowed. */
+function nonNegativeOption(options: Map<string, string | true>, name: string, fallback: number): number {
+  const raw = options.get(name)
+  return typeof raw === 'string' && Number(raw) === 0 ? 0 : numberOption(options, name, fallback)
+}
+
+function atMost(name: string, value: number, max: number): number {
+  if (value > max) throw new LoadError('INVALID_OPTION', `--${name} must be at most ${max}, got ${value}`)
+  return value
+}
+
+/** `http://host:port/`, `host:port`, comma-separated → `host:port` list. */
+export function parseTargets(raw: string): string[] {
+  return raw
+    .split(',')
+    .map((part) => part.trim().replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, ''))
+    .filter((part) => part.length > 0)
+}
+
+export function parseLoadSettings(options: Map<string, string | true>, env: NodeJS.ProcessEnv = process.env): LoadSettings {
+  const mode = choice(options, 'mode', ['closed', 'open'] as const, 'closed')
+  const nodes = numberOption(options, 'nodes', 1, true)
+  if (nodes !== 1 && nodes !== 3) throw new LoadError('INVALID_OPTION', `--nodes must be 1 or 3, got ${nodes}`)
+  const target = options.get('target')
+  if (target === true) throw new LoadError('INVALID_OPTION', '--target needs an address (host:port or URL, comma-separated for several)')
+  const d = DEFAULT_SCENARIO_SETTINGS
+  return {
+    scenario: choice(options, 'scenario', SCENARIO_NAMES, 'ingest'),
+    transport: choice(options, 'transport', ['http', 'tcp'] as const, 'http'),
+    nodeCount: nodes,
+    mode,
+    concurrency: numberOption(options, 'concurrency', mode === 'closed' ? DEFAULT_CLOSED_CONCURRENCY : DEFAULT_OPEN_MAX_OUTSTANDING, true),
+    ratePerSec: numberOption(options, 'rate', DEFAULT_OPEN_RATE_PER_SEC),
+    durationMs: numberOption(options, 'duration', 10) * 1000,
+    warmupMs: nonNegativeOption(options, 'warmup', 2) * 1000,
+    targets: target === undefined ? [] : parseTargets(target),
+    progress: options.has('progress') || process.stderr.isTTY === true,
+    sync: choice(options, 'sync', ['always', 'none'] as const, 'always'),
+    shards: numberOption(options, 'shards', 8, true),
+    threads: options.has('threads') ? numberOption(options, 'threads', 1, true) : undefined,
+    token: env['TROUPE_TOKEN'] || undefined,
+    requestTimeoutMs: numberOption(options, 'timeout-ms', 10_000),
+    errorBackoffMs: numberOption(options, 'error-backoff-ms', 100),
+    scenarioSettings: {
+      payloadBytes: numberOption(options, 'size', d.payloadBytes, true),
+      batchSize: atMost('batch-size', numberOption(options, 'batch-size', d.batchSize, true), 1000),
+      batchEvery: numberOption(options, 'batch-every', d.batchEvery, true),
+      prefill: numberOption(options, 'prefill', d.prefill, true),
+      receiveMax: atMost('receive-max', numberOption(options, 'receive-max', d.receiveMax, true), 100),
+      waitMs: atMost('wait-ms', nonNegativeOption(options, 'wait-ms', d.waitMs), 20_000),
+      keys: numberOption(options, 'keys', d.keys, true),
+      readPercent: atMost('read-percent', nonNegativeOption(options, 'read-percent', d.readPercent), 100),
+      valueBytes: numberOption(options, 'value-size', d.valueBytes, true),
+    },
+  }
+}
