@@ -12,7 +12,14 @@ const usage = `usage: troupe <command> [options]
 commands:
   start     run one node in this process
   cluster   run a local N-node cluster on loopback, one child process per node
+  status    nodes, shards, leaders, terms and follower lag of a running cluster
+  queue     create|send|receive|ack|stats|list|purge|delete (troupe queue --help)
+  kv        get|put|del keys (troupe kv --help)
   help      show this text
+
+client commands (status, queue, kv) reach the cluster through --nodes host:port,...
+(TROUPE_NODES, else 127.0.0.1:7281) with TROUPE_TOKEN, follow the shard leader and
+retry within --timeout-ms; 'troupe queue send --help' explains how.
 
 troupe start options (each also read from TROUPE_<NAME>, e.g. TROUPE_DATA):
   --id N              node id, a positive integer unique in the cluster   (1)
@@ -246,6 +253,11 @@ export async function main(argv: string[]): Promise<number> {
         return await start(rest)
       case 'cluster':
         return await cluster(rest)
+      case 'status':
+      case 'queue':
+      case 'kv':
+        // Loaded on demand: `start` has no use for the SDK.
+        return await (await import('./client-commands.js')).runClientCommand(argv)
       default:
         process.stderr.write(`troupe: unknown command '${command}'\n\n${usage}`)
         return 2
