@@ -4,12 +4,11 @@
 // BATCH_VUS consumers receive up to MAX at a time and ack them with one batch
 // ack. Receives long-poll up to WAIT_MS once the queues run dry. Measures
 // acknowledged deliveries per second and the latency of receive and ack.
-import exec from 'k6/execution'
 import { receiveAndAck } from './lib/consume.js'
 import { envFlag, envInt } from './lib/env.js'
 import { createQueue, deleteQueue, prefill, queueStats } from './lib/queue-api.js'
 import { ROUTES } from './lib/routes.js'
-import { loadKnobs, loadScenario, runQueues, SUMMARY_TREND_STATS, thresholds, vusKnob } from './lib/scenarios.js'
+import { loadKnobs, loadScenario, queueForIteration, runQueues, SUMMARY_TREND_STATS, thresholds, vusKnob } from './lib/scenarios.js'
 
 const load = loadKnobs()
 const VUS = vusKnob('VUS', 20)
@@ -58,22 +57,14 @@ export function setup() {
   return run
 }
 
-/**
- * @param {RunData} data
- * @returns {string}
- */
-function queueOf(data) {
-  return data.queues[exec.vu.idInTest % data.queues.length] ?? data.queues[0] ?? ''
-}
-
 /** One consumer iteration: receive one message, ack it. @param {RunData} data */
 export default function (data) {
-  receiveAndAck(queueOf(data), { max: 1, waitMs: WAIT_MS })
+  receiveAndAck(queueForIteration(data.queues), { max: 1, waitMs: WAIT_MS })
 }
 
 /** One batch consumer iteration: receive up to MAX, ack them in one request. @param {RunData} data */
 export function consumeBatch(data) {
-  receiveAndAck(queueOf(data), { max: MAX, waitMs: WAIT_MS })
+  receiveAndAck(queueForIteration(data.queues), { max: MAX, waitMs: WAIT_MS })
 }
 
 /** Reports what is left, then deletes the queues this run created (unless KEEP=1). @param {RunData} data */

@@ -3,12 +3,11 @@
 // of BATCH messages. Measures the rate of acknowledged (committed) sends and
 // their latency; with the node's default `--sync always`, each answer waits
 // for an fdatasync. See README.md for the knobs.
-import exec from 'k6/execution'
 import { Counter } from 'k6/metrics'
 import { envFlag, envInt } from './lib/env.js'
 import { createQueue, deleteQueue, sendBatch, sendOne } from './lib/queue-api.js'
 import { ROUTES } from './lib/routes.js'
-import { loadKnobs, loadScenario, runQueues, SUMMARY_TREND_STATS, thresholds, vusKnob } from './lib/scenarios.js'
+import { loadKnobs, loadScenario, queueForIteration, runQueues, SUMMARY_TREND_STATS, thresholds, vusKnob } from './lib/scenarios.js'
 
 const load = loadKnobs()
 const VUS = vusKnob('VUS', 20)
@@ -42,17 +41,9 @@ export function setup() {
   return run
 }
 
-/**
- * @param {RunData} data
- * @returns {string} this VU's queue: VUs spread evenly over the queues
- */
-function queueOf(data) {
-  return data.queues[exec.vu.idInTest % data.queues.length] ?? data.queues[0] ?? ''
-}
-
 /** One producer iteration: one message. @param {RunData} data */
 export default function (data) {
-  if (sendOne(queueOf(data), payload) !== undefined) messagesSent.add(1)
+  if (sendOne(queueForIteration(data.queues), payload) !== undefined) messagesSent.add(1)
 }
 
 /** One batch producer iteration: BATCH messages in one request. @param {RunData} data */
@@ -60,7 +51,7 @@ export function produceBatch(data) {
   /** @type {string[]} */
   const bodies = []
   for (let i = 0; i < BATCH; i++) bodies.push(payload)
-  messagesSent.add(sendBatch(queueOf(data), bodies))
+  messagesSent.add(sendBatch(queueForIteration(data.queues), bodies))
 }
 
 /** Deletes the queues this run created (KEEP=1 keeps them for inspection). @param {RunData} data */

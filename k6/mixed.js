@@ -4,12 +4,11 @@
 // to WAIT_MS) and ack. Measures sends and acknowledged deliveries per second
 // under contention, and the delivery latency (sentAt to receipt) as
 // `troupe_delivery_ms`: it grows when consumers fall behind.
-import exec from 'k6/execution'
 import { receiveAndAck } from './lib/consume.js'
 import { envFlag, envInt } from './lib/env.js'
 import { createQueue, deleteQueue, sendOne } from './lib/queue-api.js'
 import { ROUTES } from './lib/routes.js'
-import { loadKnobs, loadScenario, runQueues, SUMMARY_TREND_STATS, thresholds, vusKnob } from './lib/scenarios.js'
+import { loadKnobs, loadScenario, queueForIteration, runQueues, SUMMARY_TREND_STATS, thresholds, vusKnob } from './lib/scenarios.js'
 
 const load = loadKnobs()
 const VUS = vusKnob('VUS', 10)
@@ -45,23 +44,14 @@ export function setup() {
   return run
 }
 
-/**
- * Producers and consumers with the same VU id share a queue.
- * @param {RunData} data
- * @returns {string}
- */
-function queueOf(data) {
-  return data.queues[exec.vu.idInTest % data.queues.length] ?? data.queues[0] ?? ''
-}
-
 /** A producer iteration: one message. @param {RunData} data */
 export function produce(data) {
-  sendOne(queueOf(data), payload)
+  sendOne(queueForIteration(data.queues), payload)
 }
 
 /** A consumer iteration: receive up to MAX, ack them. @param {RunData} data */
 export function consume(data) {
-  receiveAndAck(queueOf(data), { max: MAX, waitMs: WAIT_MS })
+  receiveAndAck(queueForIteration(data.queues), { max: MAX, waitMs: WAIT_MS })
 }
 
 /**

@@ -7,7 +7,7 @@ export const DEFAULT_BASE_URL = 'http://127.0.0.1:7280'
 
 /** The node's HTTP address without a trailing slash (`BASE_URL`). */
 export function baseUrl() {
-  const url = envString('BASE_URL', DEFAULT_BASE_URL)
+  const url = __ENV.BASE_URL === undefined || __ENV.BASE_URL === '' ? DEFAULT_BASE_URL : __ENV.BASE_URL
   if (!/^https?:\/\/[^/]+/.test(url)) throw new Error(`BASE_URL must be an http(s) URL, got '${url}'`)
   return url.replace(/\/+$/, '')
 }

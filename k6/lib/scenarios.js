@@ -5,6 +5,7 @@
 // (constant-arrival-rate: iterations start on schedule whether or not the
 // server keeps up, so a slow server shows as latency and dropped iterations
 // instead of as a politely lower rate).
+import exec from 'k6/execution'
 import { envDuration, envInt, envString } from './env.js'
 
 /** @typedef {import('k6/options').Scenario} Scenario */
@@ -105,4 +106,17 @@ export function runQueues(script, count) {
   const queues = []
   for (let i = 0; i < count; i++) queues.push(`${prefix}-${i}`)
   return { queues, owned: true }
+}
+
+/**
+ * The queue of this iteration: each scenario's iterations go round the
+ * queues, so every queue gets producers and consumers alike whatever the VU
+ * counts (VU ids are global across scenarios, so picking by VU id would not).
+ * @param {string[]} queues
+ * @returns {string}
+ */
+export function queueForIteration(queues) {
+  const queue = queues[exec.scenario.iterationInTest % queues.length]
+  if (queue === undefined) throw new Error('no queue to use')
+  return queue
 }
