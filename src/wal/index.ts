@@ -1,4 +1,5 @@
 export { Wal, type WalReceipt, type WalRecovery, type WalStats } from './wal.js'
+export type { BucketCounts } from './bucket-counts.js'
 export { WAL_DEFAULTS, type BatchReport, type ShardPin, type WalOptions } from './wal-options.js'
 export { WalError, isWalError, type WalErrorCode } from './errors.js'
 export type { DurableAck, HardState, LogEntry, ShardState, ShardWrite, SnapshotMark, SyncMode } from './types.js'

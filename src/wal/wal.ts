@@ -4,6 +4,7 @@
 // write's promise resolves with the index through which its shard is durable.
 import { mkdir, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
+import { BATCH_BYTES_BOUNDS, BATCH_RECORDS_BOUNDS, BucketCounter, FSYNC_MS_BOUNDS, type BucketCounts } from './bucket-counts.js'
 import { lockDirectory, type DirLock } from './dir-lock.js'
 import { EntryCache } from './entry-cache.js'
 import { WalError } from './errors.js'
@@ -38,6 +39,14 @@ export interface WalStats {
   batches: number
   recordsWritten: number
   bytesWritten: number
+  /** fdatasync calls on batches (none with sync=none). */
+  fsyncs: number
+  /** Latency of those fdatasync calls, ms. */
+  fsyncMs: BucketCounts
+  /** Records per batch written (one writev, then one fdatasync with sync=always). */
+  batchRecords: BucketCounts
+  /** Bytes per batch written. */
+  batchBytes: BucketCounts
 }
 
 interface QueuedWrite {
@@ -67,6 +76,10 @@ export class Wal {
   private batches = 0
   private recordsWritten = 0
   private bytesWritten = 0
+  private fsyncs = 0
+  private readonly fsyncMs = new BucketCounter(FSYNC_MS_BOUNDS)
+  private readonly batchRecords = new BucketCounter(BATCH_RECORDS_BOUNDS)
+  private readonly batchBytes = new BucketCounter(BATCH_BYTES_BOUNDS)
 
   private readonly lock: DirLock
 
@@ -230,6 +243,10 @@ export class Wal {
       batches: this.batches,
       recordsWritten: this.recordsWritten,
       bytesWritten: this.bytesWritten,
+      fsyncs: this.fsyncs,
+      fsyncMs: this.fsyncMs.snapshot(),
+      batchRecords: this.batchRecords.snapshot(),
+      batchBytes: this.batchBytes.snapshot(),
     }
   }
 
@@ -363,6 +380,14 @@ export class Wal {
     this.batches++
     this.recordsWritten += records
     this.bytesWritten += bytes
+    if (bytes > 0) {
+      this.batchRecords.observe(records)
+      this.batchBytes.observe(bytes)
+      if (this.options.sync === 'always') {
+        this.fsyncs++
+        this.fsyncMs.observe(syncEnd - syncStart)
+      }
+    }
     let offset = base
     let releases = false
     for (const w of batch) {
