@@ -13,7 +13,7 @@ import { randomInt } from 'node:crypto'
 import { Gateway, gatewayActor, gatewayDefaults } from '../../actors/gateway.js'
 import { PeerRouter, peerRouterActor } from '../../actors/peer-router.js'
 import type { ShardActorArgs, ShardAnswer, ShardMsg } from '../../actors/shard-actor.js'
-import type { WalWriterArgs } from '../../actors/wal-writer.js'
+import type { WalWriterArgs, WalWriterMsg, WalWriterReply } from '../../actors/wal-writer.js'
 import { shardForQueue } from '../cluster/placement.js'
 import { ActorSystem, type ActorRef, type RemoteChildSpec, type ThreadHost } from '../runtime/index.js'
 import { createDefaultLogger } from '../runtime/logger.js'
@@ -104,7 +104,8 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
         log.info('node stopped')
       })())
     log.info({ shards: identity.shards, threads: config.threads, sync: config.sync, dataDir }, 'node ready')
-    return new TroupeNode(identity.nodeId, system, gateway, close, router?.address ?? config.peer, router)
+    const runningThreads = () => storage.whichChildren().filter((c) => c.running).map((c) => storage.child<ThreadHost>(c.id))
+    return new TroupeNode(identity.nodeId, system, gateway, close, router?.address ?? config.peer, router, { wal: walRef as ActorRef<WalWriterMsg, WalWriterReply>, threads: runningThreads })
   } catch (error) {
     await system.shutdown()
     await router?.close()

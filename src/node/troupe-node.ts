@@ -28,7 +28,9 @@ import {
   type ShardCommand,
 } from '../machines/index.js'
 import { TroupeError } from './node-errors.js'
-import type { ActorSystem } from '../runtime/index.js'
+import type { ActorMetrics, ActorRef, ActorSystem, ThreadHost } from '../runtime/index.js'
+import type { WalWriterMsg, WalWriterReply } from '../../actors/wal-writer.js'
+import type { WalStats } from '../wal/index.js'
 
 export interface SendOptions {
   /** Visible only after this delay (overrides the queue's delayMs). */
@@ -87,6 +89,29 @@ export interface NodeDirectory {
   announce(addresses: ClientAddresses): void
   peers(): PeerInfo[]
 }
+
+/** The node's own actors that metrics() reads (absent: metrics() reports the main thread only). */
+export interface NodeInternals {
+  wal: ActorRef<WalWriterMsg, WalWriterReply>
+  /** The worker threads running now (the WAL writer's and the shard hosts). */
+  threads: () => ThreadHost[]
+}
+
+/** Counters of the machinery under the API, read by metrics(). */
+export interface NodeMetrics {
+  /** The WAL writer's counters; undefined when it did not answer (it may be restarting). */
+  wal: WalStats | undefined
+  /**
+   * Every actor by thread (`main` for the main thread). Counters start at
+   * zero again when a worker thread is restarted.
+   */
+  actors: (ActorMetrics & { thread: string })[]
+  /** This node's shard replicas that answered: long-poll receives parked, proposals waiting for commit. */
+  shards: { id: number; parkedReceives: number; pendingProposals: number }[]
+}
+
+/** How long metrics() waits for each thread or actor before leaving it out. */
+const metricsTimeoutMs = 2_000
 
 export interface ClusterStatus {
   node: number
@@ -308,6 +333,7 @@ export class TroupeNode {
     private readonly shutdown: () => Promise<void>,
     private readonly peerAddress: string,
     private readonly directory: NodeDirectory | undefined,
+    private readonly internals?: NodeInternals,
   ) {
     this.queues = new Queues(gateway)
     this.kv = new Kv(gateway)
@@ -351,6 +377,29 @@ export class TroupeNode {
         snapshotsInstalled: s.snapshotsInstalled,
       })),
     }
+  }
+
+  /** WAL, actor and shard counters (for /metrics). Parts that do not answer in time are left out. */
+  async metrics(): Promise<NodeMetrics> {
+    const internals = this.internals
+    const wal = internals?.wal.ask({ type: 'stats' }, { timeoutMs: metricsTimeoutMs }).then(
+      (stats) => stats as WalStats,
+      () => undefined,
+    )
+    const threads = (internals?.threads() ?? []).map((host) =>
+      host.metrics().then(
+        (actors) => actors.map((actor) => ({ ...actor, thread: host.name })),
+        () => [],
+      ),
+    )
+    const shards: NodeMetrics['shards'] = []
+    for (let shard = 0; shard < this.gateway.shardCount; shard++) {
+      if (!this.gateway.shards[shard]) continue
+      const status = await this.gateway.status(shard).catch(() => undefined)
+      if (status) shards.push({ id: shard, parkedReceives: status.parkedReceives, pendingProposals: status.pendingProposals })
+    }
+    const main = this.system.metrics().map((actor) => ({ ...actor, thread: 'main' }))
+    return { wal: await wal, actors: [...main, ...(await Promise.all(threads)).flat()], shards }
   }
 
   /** Stops the node: in-flight requests finish or fail, the WAL is flushed and closed. */
