@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { startHttpServer, rateLimitFromEnv, parseRateSpec, type RateLimitOptions } from '../http/index.js'
+import { startClientServer } from '../net/index.js'
 import { startNode } from '../node/start-node.js'
 import { createDefaultLogger } from '../runtime/logger.js'
 
@@ -25,8 +26,7 @@ troupe start options (each also read from TROUPE_<NAME>, e.g. TROUPE_DATA):
   --id N              node id, a positive integer unique in the cluster   (1)
   --data DIR          data directory: WAL, snapshots, node identity       (./data)
   --http HOST:PORT    HTTP API address                                    (127.0.0.1:7280)
-  --listen HOST:PORT  client TCP protocol address (reserved: the TCP protocol is not served yet)
-                                                                          (127.0.0.1:7281)
+  --listen HOST:PORT  client TCP protocol address (docs/PROTOCOL.md)      (127.0.0.1:7281)
   --peer HOST:PORT    node-to-node address                                (127.0.0.1:7282)
   --cluster LIST      initial members 1=host:peerport,2=host:peerport,...  (single node)
   --join ADDR         not supported yet: membership is static (--cluster)
@@ -96,7 +96,7 @@ async function start(argv: string[]): Promise<number> {
   const http = splitAddress('http', option(values, 'http', '127.0.0.1:7280')!)
   const listen = option(values, 'listen', '127.0.0.1:7281')!
   const peer = option(values, 'peer', '127.0.0.1:7282')!
-  splitAddress('listen', listen)
+  const tcp = splitAddress('listen', listen)
   splitAddress('peer', peer)
   const sync = option(values, 'sync', 'always')
   if (sync !== 'always' && sync !== 'none') throw new UsageError(`--sync must be 'always' or 'none', got '${sync}'`)
@@ -133,15 +133,17 @@ async function start(argv: string[]): Promise<number> {
     ...(cluster !== undefined ? { cluster } : {}),
     ...(secret ? { clusterSecret: secret } : {}),
   })
+  const token = process.env['TROUPE_TOKEN'] || undefined
+  const clientServer = await startClientServer(node, { host: tcp.host, port: tcp.port, ...(token ? { token } : {}), logger: log })
   const server = await startHttpServer(node, {
     host: http.host,
     port: http.port,
     ...(process.env['TROUPE_TOKEN'] ? { token: process.env['TROUPE_TOKEN'] } : {}),
     ...(rateLimit ? { rateLimit } : {}),
-    advertise: { tcp: listen, peer },
+    advertise: { tcp: clientServer.advertised, peer },
     logger: log,
   })
-  process.stdout.write(`troupe node ${id} ready http=${server.address.host}:${server.address.port} tcp=${listen} peer=${peer}\n`)
+  process.stdout.write(`troupe node ${id} ready http=${server.address.host}:${server.address.port} tcp=${clientServer.advertised} peer=${peer}\n`)
 
   return new Promise<number>((resolve) => {
     let stopping = false
@@ -157,7 +159,7 @@ async function start(argv: string[]): Promise<number> {
       deadline.unref()
       void (async () => {
         try {
-          await server.close()
+          await Promise.all([clientServer.close(), server.close()])
           await node.close()
         } catch (error) {
           log.error({ err: error }, 'error during shutdown')

@@ -1,4 +1,4 @@
-// The node-to-node network layer: framing, handshake, connections, links.
+// The network layer: framing, the node-to-node handshake, connections and links, and the client protocol server.
 export { NetError, isNetError, type NetErrorCode } from './net-error.js'
 export { FrameDecoder, NO_FRAME, FRAME_HEADER_BYTES, FRAME_MAX_LENGTH, type FrameDecoderOptions } from './frame-decoder.js'
 export { FrameEncoder, type FrameEncoderOptions } from './frame-encoder.js'
@@ -22,3 +22,17 @@ export { dialPeer, dialPeerDefaults, type DialPeerOptions } from './dial-peer.js
 export { backoffDefaults, backoffDelayMs, type BackoffOptions } from './backoff.js'
 export { PeerLink, type PeerLinkEvent, type PeerLinkOptions, type PeerLinkState, type PeerLinkStats } from './peer-link.js'
 export { PeerTransport, PEER_TRANSPORT_MAX_PEERS, type PeerTransportOptions } from './peer-transport.js'
+// The client protocol server (docs/PROTOCOL.md).
+export { startClientServer, type ClientServerHandle, type ClientServerStats } from './client-server.js'
+export { clientServerDefaults, type ClientServerOptions } from './client-server-options.js'
+export {
+  CLIENT_PROTOCOL_VERSION,
+  type ClientAnswer,
+  type ClientErrorCode,
+  type ClientHello,
+  type ClientRequest,
+  type ClientWelcome,
+  type ClientWireError,
+  type LeaderHint,
+} from './client-protocol.js'
+export { CLIENT_OPS } from './client-ops.js'
