@@ -40,7 +40,7 @@ export async function planThreeNodes(dir: string, extraArgs: string[] = []): Pro
     nodes: [],
     start(id: number): NodeProcess {
       const http = `127.0.0.1:${ports[id - 1]}`
-      const args = [bin, 'start', '--id', String(id), '--data', join(dir, `node-${id}`), '--http', http, '--peer', peers[id - 1]!, '--cluster', cluster, '--shards', '4', '--threads', '1', ...extraArgs]
+      const args = [bin, 'start', '--id', String(id), '--data', join(dir, `node-${id}`), '--http', http, '--listen', '127.0.0.1:0', '--peer', peers[id - 1]!, '--cluster', cluster, '--shards', '4', '--threads', '1', ...extraArgs]
       const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LOG_LEVEL: 'error' } })
       const ready = new Promise<void>((resolve, reject) => {
         child.stdout!.setEncoding('utf8')
