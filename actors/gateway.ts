@@ -27,6 +27,9 @@ export const gatewayDefaults: GatewayOptions = {
   deadLettersInFlightMax: 1_000,
 }
 
+/** How long a forwarded cancel of a long-poll may take before it is given up. */
+const cancelTimeoutMs = 2_000
+
 export type ForwardFn = (to: number, shard: number, msg: ShardMsg, timeoutMs: number) => Promise<ShardReply<unknown>>
 
 export class Gateway {
@@ -37,6 +40,7 @@ export class Gateway {
   shardCount = 0
   private readonly deadLettersInFlight = new Set<string>()
   private closed = false
+  private waitsStarted = 0
 
   constructor(
     private readonly localId: number,
@@ -124,6 +128,25 @@ export class Gateway {
       ...(error.leaderId !== undefined ? { leaderId: error.leaderId } : {}),
       ...(error.missing !== undefined ? { missing: error.missing } : {}),
     })
+  }
+
+  /** A name for a cancellable long-poll receive, unique in the cluster (node id + counter). */
+  newWaitId(): string {
+    return `${this.localId}.${++this.waitsStarted}`
+  }
+
+  /**
+   * Ends the long-poll receive named `waitId` early (see ShardReplica.cancelReceive).
+   * A routed receive may have been forwarded to any replica of the shard, so
+   * each is told; a direct one ran here. Best effort and not awaited: a lost
+   * cancel leaves the receive waiting until its own waitMs ends.
+   */
+  cancelReceive(shard: number, waitId: string, routed: boolean): void {
+    const msg: ShardMsg = { type: 'cancel-receive', waitId }
+    for (const replica of this.replicasOf(shard)) {
+      if (replica === this.localId) this.shards[shard]?.tell(msg)
+      else if (routed && this.forward) void this.forward(replica, shard, msg, cancelTimeoutMs)
+    }
   }
 
   /** Runs a request on this node's replica of the shard; never forwards. */

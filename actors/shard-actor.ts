@@ -13,7 +13,8 @@ export type ShardMsg =
   | { type: 'tick' }
   | { type: 'raft'; messages: Message[] }
   | { type: 'propose'; command: ShardCommand }
-  | { type: 'receive'; command: QueueReceiveCommand; waitMs: number }
+  | { type: 'receive'; command: QueueReceiveCommand; waitMs: number; waitId?: string }
+  | { type: 'cancel-receive'; waitId: string }
   | { type: 'get'; key: string; stale: boolean }
   | { type: 'queue-stats'; queue: string }
   | { type: 'queue-config'; queue: string }
@@ -108,7 +109,9 @@ export function shardActor(args: ShardActorArgs): ActorFactory<ShardMsg, ShardAn
           case 'propose':
             return ctx.later<ShardAnswer>(replica.propose(msg.command))
           case 'receive':
-            return ctx.later<ShardAnswer>(replica.receive(msg.command, msg.waitMs))
+            return ctx.later<ShardAnswer>(replica.receive(msg.command, msg.waitMs, msg.waitId))
+          case 'cancel-receive':
+            return replica.cancelReceive(msg.waitId)
           case 'get':
             return ctx.later<ShardAnswer>(replica.read(msg.key, msg.stale))
           case 'queue-stats':

@@ -143,6 +143,8 @@ interface Waiter {
 
 interface ParkedReceive {
   command: QueueReceiveCommand
+  /** Names the wait for cancelReceive(); absent when the caller cannot cancel. */
+  waitId: string | undefined
   deadlineMs: number
   timer: NodeJS.Timeout
   resolve(reply: ShardReply<unknown>): void
@@ -157,6 +159,9 @@ interface ReadBatch {
 
 // Entries carry [leader's clock, command]; plain msgpack, no shared
 // structures, so any replica and any later version decodes them.
+/** Cancels remembered for receives that had not parked yet; older ones are forgotten. */
+const cancelledWaitsMax = 1_024
+
 const entryPackr = new Packr({ useRecords: false })
 const entryUnpackr = new Unpackr({ useRecords: false })
 const snapshotPackr = new Packr({ useRecords: false })
@@ -203,6 +208,9 @@ export class ShardReplica {
   private readonly waiters = new Map<number, Waiter>()
   private readonly parked = new Map<string, ParkedReceive[]>()
   private parkedCount = 0
+  private readonly parkedByWaitId = new Map<string, ParkedReceive>()
+  /** Cancels that found no parked receive (it was still proposing): it must not park. Bounded, oldest forgotten first. */
+  private readonly cancelledWaits = new Set<string>()
   private readBatches: ReadBatch[] = []
   private nextReadBatchId = 1
   private queuedReads: ReadBatch['reads'] = []
@@ -340,13 +348,15 @@ export class ShardReplica {
   }
 
   /** A receive that waits up to `waitMs` for messages when the queue is empty. */
-  async receive(command: QueueReceiveCommand, waitMs: number): Promise<ShardReply<unknown>> {
+  async receive(command: QueueReceiveCommand, waitMs: number, waitId?: string): Promise<ShardReply<unknown>> {
     const first = await this.propose(command)
     if (!first.ok || waitMs <= 0 || (first.value as { messages: unknown[] }).messages.length > 0) return first
+    if (waitId !== undefined && this.cancelledWaits.delete(waitId)) return first
     if (this.parkedCount >= this.options.parkedReceivesMax) return first
     return new Promise((resolve) => {
       const parked: ParkedReceive = {
         command,
+        waitId,
         deadlineMs: Date.now() + waitMs,
         timer: setTimeout(() => {
           this.unpark(parked)
@@ -358,7 +368,28 @@ export class ShardReplica {
       list.push(parked)
       this.parked.set(command.queue, list)
       this.parkedCount++
+      if (waitId !== undefined) this.parkedByWaitId.set(waitId, parked)
     })
+  }
+
+  /**
+   * Ends a parked long-poll receive at once with an empty answer, so a client
+   * that went away takes no message. A receive that is proposing when the
+   * cancel comes (not parked yet) does not park afterwards; what that
+   * proposal delivers still goes to the caller. Answers whether a parked
+   * receive was found.
+   */
+  cancelReceive(waitId: string): ShardReply<boolean> {
+    const parked = this.parkedByWaitId.get(waitId)
+    if (parked === undefined) {
+      this.cancelledWaits.add(waitId)
+      if (this.cancelledWaits.size > cancelledWaitsMax) this.cancelledWaits.delete(this.cancelledWaits.values().next().value!)
+      return { ok: true, value: false }
+    }
+    clearTimeout(parked.timer)
+    this.unpark(parked)
+    parked.resolve({ ok: true, value: { messages: [] } })
+    return { ok: true, value: true }
   }
 
   /** A linearizable read (ReadIndex), or a local one when `stale`. */
@@ -427,6 +458,7 @@ export class ShardReplica {
     for (const list of this.parked.values()) for (const parked of list) parked.resolve({ ok: true, value: { messages: [] } })
     this.parked.clear()
     this.parkedCount = 0
+    this.parkedByWaitId.clear()
   }
 
   // ---------------------------------------------------------------- the Ready loop
@@ -665,8 +697,9 @@ export class ShardReplica {
     this.parkedCount -= list.length
     for (const parked of list) {
       clearTimeout(parked.timer)
+      if (parked.waitId !== undefined) this.parkedByWaitId.delete(parked.waitId)
       const remainingMs = parked.deadlineMs - Date.now()
-      void this.receive(parked.command, Math.max(0, remainingMs)).then(parked.resolve)
+      void this.receive(parked.command, Math.max(0, remainingMs), parked.waitId).then(parked.resolve)
     }
   }
 
@@ -677,6 +710,7 @@ export class ShardReplica {
     this.parkedCount -= list.length
     for (const parked of list) {
       clearTimeout(parked.timer)
+      if (parked.waitId !== undefined) this.parkedByWaitId.delete(parked.waitId)
       parked.resolve(reply)
     }
   }
@@ -688,6 +722,7 @@ export class ShardReplica {
     list!.splice(at, 1)
     if (list!.length === 0) this.parked.delete(parked.command.queue)
     this.parkedCount--
+    if (parked.waitId !== undefined) this.parkedByWaitId.delete(parked.waitId)
   }
 
   private startReadBatch(): void {

@@ -52,6 +52,12 @@ export interface ReceiveOptions {
   waitMs?: number
   /** Overrides the queue's visibility timeout for these deliveries. */
   visibilityTimeoutMs?: number
+  /**
+   * Ends a waiting receive early: it then resolves with no message, unless
+   * messages were already being delivered when the signal fired; those are
+   * returned, received, and are the caller's to ack or nack.
+   */
+  signal?: AbortSignal
 }
 
 export interface Message {
@@ -156,6 +162,10 @@ abstract class ShardClient {
   protected propose<T>(shard: number, command: ShardCommand): Promise<T> {
     return this.call<T>(shard, { type: 'propose', command })
   }
+
+  protected cancelReceive(shard: number, waitId: string): void {
+    this.gateway.cancelReceive(shard, waitId, this.routing === 'routed')
+  }
 }
 
 export class Queues extends ShardClient {
@@ -238,8 +248,21 @@ export class Queues extends ShardClient {
       max,
       ...(options.visibilityTimeoutMs !== undefined ? { visibilityTimeoutMs: options.visibilityTimeoutMs } : {}),
     }
-    const result = await this.call<CommandResults['queue.receive']>(shard, { type: 'receive', command, waitMs }, this.gateway.requestTimeoutMs + waitMs)
-    return result.messages.map(fromReceived)
+    const signal = options.signal
+    if (signal === undefined || waitMs === 0) {
+      const result = await this.call<CommandResults['queue.receive']>(shard, { type: 'receive', command, waitMs }, this.gateway.requestTimeoutMs + waitMs)
+      return result.messages.map(fromReceived)
+    }
+    if (signal.aborted) return []
+    const waitId = this.gateway.newWaitId()
+    const cancel = () => this.cancelReceive(shard, waitId)
+    signal.addEventListener('abort', cancel, { once: true })
+    try {
+      const result = await this.call<CommandResults['queue.receive']>(shard, { type: 'receive', command, waitMs, waitId }, this.gateway.requestTimeoutMs + waitMs)
+      return result.messages.map(fromReceived)
+    } finally {
+      signal.removeEventListener('abort', cancel)
+    }
   }
 
   /** Acks one receipt (RECEIPT_NOT_FOUND when it names no current delivery) or many (the error lists exactly the missing). */
