@@ -10,7 +10,7 @@ import { HttpError, sendError, toHttpError } from './http-error.js'
 import { HttpMetrics } from './http-metrics.js'
 import { resolveHttpServerOptions, type HttpServerOptions } from './http-options.js'
 import { kvRoutes } from './kv-routes.js'
-import { LONG_POLL_SLICE_MS, LongPolls } from './long-polls.js'
+import { LongPolls } from './long-polls.js'
 import { nodeRoutes } from './node-routes.js'
 import { buildOpenApi } from './openapi.js'
 import { queueRoutes } from './queue-routes.js'
@@ -156,8 +156,8 @@ export async function startHttpServer(node: TroupeNode, options: HttpServerOptio
       }
       server.closeAllConnections()
       await serverClosed
-      // Receives abandoned mid-wait settle within a slice; release what they got while the node still runs.
-      await longPolls.drain(LONG_POLL_SLICE_MS + config.closeGraceMs)
+      // Abandoned receives were cancelled in their shards; release what they got while the node still runs.
+      await longPolls.drain(config.closeGraceMs)
       log?.info('http api closed')
     })())
 

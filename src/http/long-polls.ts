@@ -1,16 +1,14 @@
 // Long-poll receives held by this server: a cap on how many at once, and the
 // orphans left when a client goes away or the server closes mid-wait.
 //
-// The node's receive cannot be cancelled yet, so a wait is split into slices
-// of at most `LONG_POLL_SLICE_MS`: an abandoned wait leaves a parked receive
-// in the shard for at most one slice, and whatever messages it still gets
-// are released again (nack), so nothing stays invisible for a whole
-// visibility timeout. The release counts as a failed delivery, like a lapsed
-// visibility timeout. TODO(node): pass an AbortSignal to queues.receive().
+// A wait that is abandoned is cancelled in the shard (the receive's
+// AbortSignal), so a parked receive takes no message for nobody. Only a
+// receive that was already delivering when the signal fired still gets
+// messages; those are released again (nack), which counts as a failed
+// delivery, like a lapsed visibility timeout.
 import { HttpError } from './http-error.js'
 import type { Message, TroupeNode } from '../node/troupe-node.js'
 
-export const LONG_POLL_SLICE_MS = 1_000
 export const LONG_POLLS_MAX_DEFAULT = 10_000
 
 export class LongPolls {
@@ -41,21 +39,22 @@ export class LongPolls {
     this.held++
     this.onChange(this.held)
     try {
-      const deadlineMs = Date.now() + options.waitMs
-      for (;;) {
-        const sliceMs = Math.max(0, Math.min(LONG_POLL_SLICE_MS, deadlineMs - Date.now()))
-        const pending = this.node.queues.receive(queue, { ...options, waitMs: sliceMs })
-        const messages = await untilAborted(pending, signal)
-        if (messages === undefined) {
-          this.releaseLater(queue, pending)
-          return []
-        }
-        if (messages.length > 0 || Date.now() >= deadlineMs) return messages
+      const pending = this.node.queues.receive(queue, { ...options, signal })
+      const messages = await untilAborted(pending, signal)
+      if (messages === undefined) {
+        this.releaseLater(queue, pending)
+        return []
       }
+      return messages
     } finally {
       this.held--
       this.onChange(this.held)
     }
+  }
+
+  /** Abandoned receives not settled yet. */
+  get orphanCount(): number {
+    return this.orphans.size
   }
 
   /** Waits (up to `timeoutMs`) for abandoned receives to settle and release what they got. */

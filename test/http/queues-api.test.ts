@@ -1,11 +1,7 @@
 // The queue routes of CONTRACT §4 through real HTTP against a real node:
 // every route's success and failure answers, batch semantics, long-polls,
-// and that refused input changes nothing.
-//
-// TODO(cluster): forwarding from a follower to the shard leader needs a
-// 3-node cluster; the node is single-node today, so that test is not written
-// yet (a NOT_LEADER refusal currently answers 503 UNAVAILABLE with `leader`).
-import http from 'node:http'
+// and that refused input changes nothing. Abandoned long-polls:
+// receive-cancel.test.ts; forwarding from a follower: cluster.test.ts.
 import t from 'tap'
 import { call, errorOf, eventually, metricValue, startTestNode, startTestServer, undocumentedAnswers } from './helpers.js'
 
@@ -243,25 +239,6 @@ t.test('a long-poll on an empty queue answers an empty list once waitMs has pass
   const messages = await receive('quiet', { waitMs: 300 })
   t.same(messages, [])
   t.ok(Date.now() - startedMs >= 250, 'it waited rather than answering at once')
-})
-
-t.test('a client that leaves a long-poll releases it, and no message stays invisible', async (t) => {
-  await call(base, 'PUT', '/v1/queues/abandoned', { visibilityTimeoutMs: 600_000 })
-  const request = http.request(`${base}/v1/queues/abandoned/receive`, { method: 'POST', headers: { 'content-type': 'application/json' } })
-  request.on('error', () => undefined)
-  request.end(JSON.stringify({ waitMs: 15_000 }))
-  const held = async (count: number) =>
-    eventually(async () => (metricValue((await call(base, 'GET', '/metrics')).text, 'troupe_http_long_polls') === count ? true : undefined), `${count} long-polls held`)
-  await held(1)
-  request.destroy()
-  await held(0)
-  await call(base, 'POST', '/v1/queues/abandoned/messages', { body: 'for the next client' })
-  // A receive the leaver left parked may take the message first; it must release it.
-  const messages = await receive('abandoned', { waitMs: 5_000 })
-  t.same(
-    messages.map((m) => m.body),
-    ['for the next client'],
-  )
 })
 
 t.test('every answer given in this file is documented in the OpenAPI document', async (t) => {
