@@ -283,7 +283,12 @@ export class QueueConsumer implements Consumer {
   async #drain(): Promise<void> {
     const deadlineAt = Date.now() + this.#options.stopTimeoutMs
     while (this.#running.size > 0 && Date.now() < deadlineAt) {
-      await Promise.race([new Promise<void>((resolve) => (this.#slotFreed = resolve)), sleep(Math.max(1, deadlineAt - Date.now()))])
+      const timeout = new AbortController()
+      await Promise.race([
+        new Promise<void>((resolve) => (this.#slotFreed = resolve)),
+        sleep(Math.max(1, deadlineAt - Date.now()), timeout.signal).catch(() => undefined),
+      ])
+      timeout.abort()
     }
     if (this.#running.size > 0) this.#logger?.warn({ running: this.#running.size }, 'handlers still running at the stop timeout: their messages come back after the visibility timeout')
   }

@@ -140,6 +140,7 @@ export class FakeCluster {
   #serve(node: FakeNode, socket: Socket): void {
     node.connectionsAccepted++
     node.sockets.add(socket)
+    socket.setNoDelay(true)
     const decoder = new FrameDecoder({ maxFrameBytes: 16 * 1024 * 1024 })
     const encoder = new FrameEncoder({ maxFrameBytes: 128 * 1024 * 1024 })
     let welcomed = false
