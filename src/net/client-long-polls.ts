@@ -2,16 +2,17 @@
 // the whole server (beyond it RATE_LIMITED, as the HTTP API answers 429), and
 // the orphans a closed connection or a closing server leaves behind.
 //
-// The node's receive cannot be cancelled, so a wait runs as slices of at most
-// LONG_POLL_SLICE_MS: an abandoned wait leaves a parked receive in the shard
-// for at most one slice, and whatever that receive still gets is released
+// An abandoned wait (the connection closed, the server is shutting down) is
+// cancelled in the shard through the receive's AbortSignal, so a parked
+// receive takes no message for nobody. Only a receive that was already
+// delivering when the signal fired still gets messages; those are released
 // (nack) at once instead of staying invisible for a visibility timeout. The
 // release counts as a failed delivery, like a lapsed visibility timeout.
-// TODO(node): pass an AbortSignal to queues.receive() and drop the slices.
 import { TroupeError } from '../node/node-errors.js'
 import type { Message, Queues, ReceiveOptions } from '../node/troupe-node.js'
 
-export const LONG_POLL_SLICE_MS = 1_000
+/** How long close() waits for cancelled receives to settle (a cancel is one message to the shard's replicas). */
+export const LONG_POLL_DRAIN_MS = 2_000
 
 export class ClientLongPolls {
   #held = 0
@@ -26,7 +27,7 @@ export class ClientLongPolls {
   /**
    * Receives with a wait of `options.waitMs`, answering as soon as a message
    * comes, when the wait ends (empty), or when `signal` aborts (empty; what
-   * the pending slice still receives is released).
+   * the cancelled receive still delivers is released).
    */
   async receive(queues: Queues, queue: string, options: Required<Pick<ReceiveOptions, 'max' | 'waitMs'>> & ReceiveOptions, signal: AbortSignal): Promise<Message[]> {
     if (this.#held >= this.max) {
@@ -34,17 +35,13 @@ export class ClientLongPolls {
     }
     this.#held++
     try {
-      const deadlineMs = Date.now() + options.waitMs
-      for (;;) {
-        const sliceMs = Math.max(0, Math.min(LONG_POLL_SLICE_MS, deadlineMs - Date.now()))
-        const pending = queues.receive(queue, { ...options, waitMs: sliceMs })
-        const messages = await untilAborted(pending, signal)
-        if (messages === undefined) {
-          this.#releaseLater(queues, queue, pending)
-          return []
-        }
-        if (messages.length > 0 || Date.now() >= deadlineMs) return messages
+      const pending = queues.receive(queue, { ...options, signal })
+      const messages = await untilAborted(pending, signal)
+      if (messages === undefined) {
+        this.#releaseLater(queues, queue, pending)
+        return []
       }
+      return messages
     } finally {
       this.#held--
     }

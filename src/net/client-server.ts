@@ -7,7 +7,7 @@ import { createServer, type Server, type Socket } from 'node:net'
 import type { Logger } from 'pino'
 import type { TroupeNode } from '../node/troupe-node.js'
 import { ClientConnection, tokenChecker, type ClientConnectionHost, type ClientServerCounters } from './client-connection.js'
-import { ClientLongPolls, LONG_POLL_SLICE_MS } from './client-long-polls.js'
+import { ClientLongPolls, LONG_POLL_DRAIN_MS } from './client-long-polls.js'
 import { resolveClientServerOptions, type ClientServerOptions } from './client-server-options.js'
 import { RETRY_AFTER_UNAVAILABLE_MS } from './client-wire-error.js'
 import { FrameEncoder } from './frame-encoder.js'
@@ -160,8 +160,8 @@ export async function startClientServer(node: TroupeNode, options: ClientServerO
       for (const connection of connections) connection.destroy()
       for (const socket of refusing) socket.destroy()
       await stopped
-      // Receives abandoned mid-wait settle within a slice; release what they got while the node still runs.
-      await host.longPolls.drain(LONG_POLL_SLICE_MS + config.closeGraceMs)
+      // Cancelled receives settle quickly; release what they still got while the node still runs.
+      await host.longPolls.drain(LONG_POLL_DRAIN_MS)
       logger.info('client protocol closed')
     })())
 

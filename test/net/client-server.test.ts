@@ -217,6 +217,19 @@ t.test('a long poll is answered when a message is sent on another connection', a
   t.same(answer.messages.map((m) => [m.id, m.body]), [[id, 'wake up']])
 })
 
+t.test('a long poll abandoned by its client is cancelled: it takes no message sent afterwards', async (t) => {
+  const leaving = await connected(t)
+  const staying = await connected(t)
+  ok(await staying.request('queue.put', { queue: 'abandoned' }))
+  void leaving.request('receive', { queue: 'abandoned', waitMs: 15_000 })
+  await waitFor('the long poll is held', () => main.stats().longPolls === 1)
+  leaving.close()
+  await waitFor('the long poll is given up', () => main.stats().longPolls === 0)
+  const { id } = ok<{ id: string }>(await staying.request('send', { queue: 'abandoned', body: 'for the one who stayed' }))
+  const got = ok<{ messages: { id: string; receiveCount: number }[] }>(await staying.request('receive', { queue: 'abandoned', waitMs: 2_000 }))
+  t.same(got.messages.map((m) => [m.id, m.receiveCount]), [[id, 1]], 'delivered once, to the client that asked')
+})
+
 t.test('a long poll on an empty queue ends empty when waitMs passes', async (t) => {
   const c = await connected(t)
   ok(await c.request('queue.put', { queue: 'empty' }))
