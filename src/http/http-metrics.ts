@@ -2,12 +2,17 @@
 // own so that several servers in one process do not collide). HTTP counters
 // are updated per request; node gauges are refreshed from the node's API on
 // each scrape. Labels are route patterns, never raw paths, so cardinality
-// stays bounded; queues exported per scrape are bounded too.
+// stays bounded; queues and actors exported per scrape are bounded too.
+// What the node counts below the API (WAL, actors, shards, peer links) is read
+// from node.metrics() on each scrape and written as text (prometheus-text.ts).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
-import type { TroupeNode } from '../node/troupe-node.js'
+import type { NodeMetrics, TroupeNode } from '../node/troupe-node.js'
+import { counterText, gaugeText, histogramText, type Sample } from './prometheus-text.js'
 
 /** Queues whose depth one scrape exports at most (the rest are summed in `queue="_other"`). */
 export const METRICS_QUEUES_MAX = 1000
+/** Actors exported per scrape at most (applications may spawn many; the rest are summed in `actor="_other"`). */
+export const METRICS_ACTORS_MAX = 1000
 
 interface Observer {
   count: { inc(): void }
@@ -69,8 +74,8 @@ export class HttpMetrics {
 
   /** The exposition text, with node gauges read now. */
   async render(): Promise<string> {
-    await this.refreshNode()
-    return this.registry.metrics()
+    const [, internals] = await Promise.all([this.refreshNode(), this.node.metrics()])
+    return (await this.registry.metrics()) + '\n' + internalsText(internals, this.node)
   }
 
   private async refreshNode(): Promise<void> {
@@ -100,4 +105,63 @@ export class HttpMetrics {
       for (const [event, value] of Object.entries(events)) this.queueCounters.labels(queue, event).inc(value)
     }
   }
+}
+
+/** WAL, actors, shards and peer links as exposition text. */
+function internalsText(metrics: NodeMetrics, node: TroupeNode): string {
+  const parts: string[] = []
+  const wal = metrics.wal
+  if (wal !== undefined) {
+    parts.push(
+      counterText('troupe_wal_batches_total', 'WAL batches written (one write, then one fsync with sync=always)', [{ labels: {}, value: wal.batches }]),
+      counterText('troupe_wal_records_total', 'WAL records written', [{ labels: {}, value: wal.recordsWritten }]),
+      counterText('troupe_wal_written_bytes_total', 'WAL bytes written', [{ labels: {}, value: wal.bytesWritten }]),
+      counterText('troupe_wal_fsyncs_total', 'fdatasync calls on WAL batches (0 with sync=none)', [{ labels: {}, value: wal.fsyncs }]),
+      histogramText('troupe_wal_fsync_duration_seconds', 'latency of fdatasync on WAL batches', wal.fsyncMs, 0.001),
+      histogramText('troupe_wal_batch_records', 'records per WAL batch (group commit size)', wal.batchRecords),
+      histogramText('troupe_wal_batch_bytes', 'bytes per WAL batch', wal.batchBytes),
+      gaugeText('troupe_wal_segments', 'WAL segment files', [{ labels: {}, value: wal.segments }]),
+      gaugeText('troupe_wal_queued_writes', 'shard writes waiting for the next WAL batch', [{ labels: {}, value: wal.queuedWrites + wal.waitingWrites }]),
+    )
+  }
+  const depth: Sample[] = []
+  const restarts: Sample[] = []
+  const other = { depth: 0, restarts: 0 }
+  for (const [position, actor] of metrics.actors.entries()) {
+    if (position >= METRICS_ACTORS_MAX) {
+      other.depth += actor.mailboxDepth
+      other.restarts += actor.restarts
+      continue
+    }
+    const labels = { thread: actor.thread, actor: actor.name }
+    depth.push({ labels, value: actor.mailboxDepth })
+    restarts.push({ labels, value: actor.restarts })
+  }
+  if (metrics.actors.length > METRICS_ACTORS_MAX) {
+    depth.push({ labels: { thread: '_other', actor: '_other' }, value: other.depth })
+    restarts.push({ labels: { thread: '_other', actor: '_other' }, value: other.restarts })
+  }
+  parts.push(
+    gaugeText('troupe_actor_mailbox_depth', 'messages waiting in an actor mailbox', depth),
+    counterText('troupe_actor_restarts_total', 'restarts of an actor by its supervisor (counted from the start of its thread)', restarts),
+    gaugeText(
+      'troupe_shard_parked_receives',
+      'long-poll receives parked in a shard replica waiting for messages',
+      metrics.shards.map((shard) => ({ labels: { shard: String(shard.id) }, value: shard.parkedReceives })),
+    ),
+    gaugeText(
+      'troupe_shard_pending_proposals',
+      'proposals of a shard replica waiting to be committed and applied',
+      metrics.shards.map((shard) => ({ labels: { shard: String(shard.id) }, value: shard.pendingProposals })),
+    ),
+    gaugeText(
+      'troupe_peer_up',
+      'whether the peer link to another member is connected (1) or not (0)',
+      node
+        .nodes()
+        .filter((member) => member.state !== 'self')
+        .map((member) => ({ labels: { peer: String(member.id) }, value: member.state === 'up' ? 1 : 0 })),
+    ),
+  )
+  return parts.join('\n')
 }
