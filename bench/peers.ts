@@ -1,5 +1,6 @@
 // `npm run bench -- peers [--only nats,bullmq,etcd,redis,troupe] [--duration S]
-//   [--warmup S] [--clients C] [--size BYTES] [--install] [--smoke] [--json]`
+//   [--warmup S] [--clients C] [--size BYTES] [--transport tcp|http] [--install]
+//   [--smoke] [--json]`
 //
 // Troupe next to the systems people would otherwise pick, in one run on this
 // machine: each system is started on 127.0.0.1 (free ports, a temp dir),
@@ -44,6 +45,7 @@ export function peersResult(options: PeersOptions, troupe: PeerMeasurement[], ro
     warmupS: options.warmupMs / 1000,
     durationS: options.durationMs / 1000,
     systems: options.systems,
+    transport: options.transport,
     rows,
     failures,
   }
@@ -65,7 +67,7 @@ export const main: BenchMain = async (args) => {
     process.exit(130)
   }
   process.once('SIGINT', onInterrupt)
-  log(`systems: ${options.systems.join(', ')}; ${options.clients} callers, ${options.sizeBytes}-byte payloads, ${options.warmupMs / 1000} s warm-up + ${options.durationMs / 1000} s per row`)
+  log(`systems: ${options.systems.join(', ')}; ${options.clients} callers, ${options.sizeBytes}-byte payloads, ${options.warmupMs / 1000} s warm-up + ${options.durationMs / 1000} s per row; Troupe over ${options.transport}`)
   const peers: PeerMeasurement[] = []
   const troupe: PeerMeasurement[] = []
   const failures: SystemFailure[] = []

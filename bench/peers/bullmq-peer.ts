@@ -43,7 +43,7 @@ async function measureWorker(context: RunContext, connection: { host: string; po
     const nowMs = performance.now()
     const startMs = startedAtMs.get(job.id!)
     startedAtMs.delete(job.id!)
-    if (startMs !== undefined && startMs >= measureFromMs && nowMs <= stopAtMs) {
+    if (startMs !== undefined && nowMs >= measureFromMs && nowMs <= stopAtMs) {
       operations++
       histogram.recordValue(Math.max(1, Math.round((nowMs - startMs) * 1000)))
     }

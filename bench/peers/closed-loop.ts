@@ -16,7 +16,7 @@ export interface LoadResult extends LatencySummary {
   opsPerSec: number
   /** Logical operations counted in the window (a batch of 100 counts 100). */
   operations: number
-  /** Calls counted in the window; latencies are per call. */
+  /** Calls that completed in the window; latencies are per call. */
   calls: number
   errors: number
   firstError?: string
@@ -66,7 +66,9 @@ export async function runClosedLoop(window: LoadWindow, operation: Operation): P
         }
         return
       }
-      if (startedMs >= measureFromMs && finishedMs <= stopAtMs) {
+      // Completions inside the window count, whenever the call began: in a steady state that is the rate,
+      // even for calls as long as a fraction of the window (batches).
+      if (finishedMs >= measureFromMs && finishedMs <= stopAtMs) {
         operations += done
         calls++
         histogram.recordValue(Math.max(1, Math.round((finishedMs - startedMs) * 1000)))

@@ -98,7 +98,9 @@ async function runReplicas(context: RunContext, replicas: 1 | 3, natsServer: str
       { workload: 'consume-ack', peer, conditions: `${conditions}; pull fetch ${RECEIVE_BATCH} + ackAck each`, result: consume },
     ]
   } finally {
+    context.log(`nats R${replicas}: stopping`)
     await nc?.close()
+    context.log(`nats R${replicas}: client closed`)
     await stopAll(servers.processes)
   }
 }

@@ -5,6 +5,9 @@ import { PeerBenchError } from './peer-error.js'
 export const SYSTEMS = ['nats', 'bullmq', 'etcd', 'redis', 'troupe'] as const
 export type SystemName = (typeof SYSTEMS)[number]
 
+export const TRANSPORTS = ['tcp', 'http'] as const
+export type Transport = (typeof TRANSPORTS)[number]
+
 export interface PeersOptions {
   /** Systems to run, in the fixed order of SYSTEMS (one at a time). */
   systems: SystemName[]
@@ -14,6 +17,8 @@ export interface PeersOptions {
   sizeBytes: number
   warmupMs: number
   durationMs: number
+  /** How the bench talks to Troupe: the TCP SDK (default) or the HTTP API. */
+  transport: Transport
   /** Install missing Debian packages with apt-get even when not root. */
   install: boolean
   smoke: boolean
@@ -60,12 +65,16 @@ function bounded(options: Map<string, string | true>, name: string, fallback: nu
 }
 
 export function parsePeersOptions(options: Map<string, string | true>, json: boolean): PeersOptions {
-  const known = new Set(['only', 'duration', 'warmup', 'clients', 'size', 'install', 'smoke'])
+  const known = new Set(['only', 'duration', 'warmup', 'clients', 'size', 'transport', 'install', 'smoke'])
   for (const name of options.keys()) {
     if (!known.has(name)) throw new PeerBenchError('INVALID_OPTION', `unknown option --${name} (known: ${[...known].map((k) => `--${k}`).join(' ')})`)
   }
   for (const flag of ['install', 'smoke']) {
     if (options.has(flag) && options.get(flag) !== true) throw new PeerBenchError('INVALID_OPTION', `--${flag} takes no value`)
+  }
+  const transport = options.get('transport') ?? 'tcp'
+  if (transport === true || !(TRANSPORTS as readonly string[]).includes(transport)) {
+    throw new PeerBenchError('INVALID_OPTION', `--transport must be one of ${TRANSPORTS.join(', ')}`)
   }
   const smoke = options.get('smoke') === true
   const durationS = bounded(options, 'duration', smoke ? DEFAULTS.smokeDurationS : DEFAULTS.durationS, LIMITS.durationS, false)
@@ -76,6 +85,7 @@ export function parsePeersOptions(options: Map<string, string | true>, json: boo
     sizeBytes: bounded(options, 'size', DEFAULTS.sizeBytes, LIMITS.sizeBytes, true),
     warmupMs: Math.round(warmupS * 1000),
     durationMs: Math.round(durationS * 1000),
+    transport: transport as Transport,
     install: options.get('install') === true,
     smoke,
     json,

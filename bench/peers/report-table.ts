@@ -36,7 +36,7 @@ export function formatComparison(rows: ComparisonRow[]): string {
     formatRatio(row.ratio),
   ])
   const lines = alignedTable(header, body, new Set([0, 3, 4, 5, 6, 7]))
-  lines.push('', 'conditions:')
+  if (rows.some((row) => row.peerConditions !== undefined)) lines.push('', 'conditions:')
   rows.forEach((row, i) => {
     if (row.peerConditions !== undefined) lines.push(`${String(i + 1).padStart(3)}. ${row.peer}: ${row.peerConditions}`)
     for (const note of row.peerFigures?.notes ?? []) lines.push(`     ! ${row.peer}: ${note}`)

@@ -1,6 +1,6 @@
 // Troupe, 3 nodes as real processes, `--sync always` (a write is acknowledged
 // once fdatasync'd on a majority): the same rows as the peers, through the
-// TCP SDK when it is available, else the HTTP API; the rows name the
+// TCP SDK (default) or the HTTP API (`--transport http`); the rows name the
 // transport.
 import { runClosedLoop } from './closed-loop.js'
 import { runAll } from './preload.js'
@@ -8,6 +8,7 @@ import { retry, SETUP_RETRY } from './retry.js'
 import { startTroupeCluster } from './troupe-cluster.js'
 import type { TroupeBenchClient } from './troupe-client.js'
 import { createTroupeHttpClient } from './troupe-http-client.js'
+import { createTroupeTcpClient } from './troupe-tcp-client.js'
 import { ENQUEUE_BATCH, KV_KEYS, kvKey, RECEIVE_BATCH, type PeerMeasurement, type RunContext } from './workload.js'
 
 const QUEUE = 'bench'
@@ -16,17 +17,23 @@ const NODES = 3
 export const TROUPE_PEER = 'Troupe (3 nodes)'
 
 export function troupeConditions(transport: string): string {
-  return `${NODES} nodes, --sync always (fdatasync on a majority before ack), 8 shards, ${transport.toUpperCase()}`
+  return `${NODES} nodes, --sync always (fdatasync on a majority before ack), 8 shards, ${transport === 'tcp' ? 'TCP SDK' : 'HTTP keep-alive'}`
 }
 
 export async function runTroupe(context: RunContext): Promise<PeerMeasurement[]> {
   const cluster = await startTroupeCluster(context.dataDir, NODES)
   let client: TroupeBenchClient | undefined
   try {
-    client = createTroupeHttpClient(
-      cluster.nodes.map((node) => node.http),
-      { clients: context.clients, sizeBytes: context.sizeBytes },
-    )
+    client =
+      context.transport === 'tcp'
+        ? await createTroupeTcpClient(
+            cluster.nodes.map((node) => node.tcp),
+            { sizeBytes: context.sizeBytes },
+          )
+        : createTroupeHttpClient(
+            cluster.nodes.map((node) => node.http),
+            { clients: context.clients, sizeBytes: context.sizeBytes },
+          )
     const troupe = client
     await retry('troupe: create queue', SETUP_RETRY, () => troupe.createQueue(QUEUE))
     const conditions = troupeConditions(troupe.transport)

@@ -1,6 +1,7 @@
 // What one run measures: workloads, and a measurement of one system on one
 // workload under stated conditions.
 import type { LoadResult, LoadWindow } from './closed-loop.js'
+import type { Transport } from './options.js'
 
 export const WORKLOADS = ['enqueue-1', 'enqueue-100', 'consume-ack', 'kv-put', 'kv-get'] as const
 export type Workload = (typeof WORKLOADS)[number]
@@ -25,6 +26,8 @@ export interface PeerMeasurement {
 /** What every system module gets: the same load shape for all. */
 export interface RunContext extends LoadWindow {
   sizeBytes: number
+  /** How the Troupe rows reach the nodes; the peers use their own clients. */
+  transport: Transport
   /** A fresh directory for this system's data, removed after the system stops. */
   dataDir: string
   install: boolean

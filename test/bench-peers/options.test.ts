@@ -11,6 +11,7 @@ t.test('defaults: every system, 32 callers, 256 bytes, 2 s warm-up and 10 s wind
   t.equal(options.sizeBytes, 256)
   t.equal(options.warmupMs, 2000)
   t.equal(options.durationMs, 10_000)
+  t.equal(options.transport, 'tcp')
   t.equal(options.install, false)
   t.equal(options.smoke, false)
 })
@@ -49,4 +50,11 @@ t.test('unknown options and flags given a value are refused rather than ignored'
   t.throws(() => parse([['install', 'yes']]), { code: 'INVALID_OPTION' })
   t.equal(parse([['install', true]]).install, true)
   t.equal(parse([], true).json, true)
+})
+
+t.test('--transport picks the TCP SDK or the HTTP API for the Troupe rows, nothing else', async (t) => {
+  t.equal(parse([['transport', 'http']]).transport, 'http')
+  t.equal(parse([['transport', 'tcp']]).transport, 'tcp')
+  t.throws(() => parse([['transport', 'grpc']]), { code: 'INVALID_OPTION' })
+  t.throws(() => parse([['transport', true]]), { code: 'INVALID_OPTION' })
 })

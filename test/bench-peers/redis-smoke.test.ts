@@ -12,7 +12,7 @@ const missing = findExecutable(BINARIES.redis.command) === undefined
 t.test('Redis SET and GET rows run against a real redis-server and it is stopped after', { skip: missing ? 'redis-server is not installed (apt-get install -y redis-server)' : false }, async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'peers-redis-smoke-'))
   try {
-    const rows = await runRedis({ clients: 4, warmupMs: 50, durationMs: 300, sizeBytes: 64, dataDir, install: false, log: () => undefined })
+    const rows = await runRedis({ clients: 4, warmupMs: 50, durationMs: 300, sizeBytes: 64, transport: 'tcp', dataDir, install: false, log: () => undefined })
     t.same(rows.map((r) => r.workload), ['kv-put', 'kv-get'])
     for (const row of rows) {
       t.equal(row.result.errors, 0, `${row.workload}: ${row.result.firstError ?? ''}`)
