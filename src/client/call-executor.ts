@@ -6,7 +6,7 @@
 // - UNAVAILABLE, RATE_LIMITED, QUEUE_FULL, a node that cannot be reached, a
 //   connection lost before the request was written: back off (full jitter,
 //   never less than the node's retryAfterMs) and retry;
-// - TIMEOUT and a connection lost after the request was written (outcome
+// - TIMEOUT, INTERNAL and a connection lost after the request was written (outcome
 //   unknown): retried only when the op is idempotent (reads, and sends that
 //   carry a dedupId); otherwise the call fails with that code;
 // - anything else fails at once.
@@ -32,7 +32,7 @@ export interface CallSpec {
 }
 
 const BACKOFF_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['UNAVAILABLE', 'RATE_LIMITED', 'QUEUE_FULL', 'CONNECTION_FAILED'])
-const UNKNOWN_OUTCOME_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['TIMEOUT', 'CONNECTION_LOST'])
+const UNKNOWN_OUTCOME_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['TIMEOUT', 'INTERNAL', 'CONNECTION_LOST'])
 
 export class CallExecutor {
   readonly #options: ResolvedClientOptions

@@ -17,6 +17,8 @@ export type ProtocolErrorCode =
   | 'UNAVAILABLE'
   | 'QUEUE_FULL'
   | 'TIMEOUT'
+  /** The node failed unexpectedly (a bug there): the outcome is unknown, as for TIMEOUT. */
+  | 'INTERNAL'
   | 'NOT_LEADER'
   | 'MOVED'
 
@@ -44,6 +46,7 @@ const PROTOCOL_CODES: ReadonlySet<string> = new Set<ProtocolErrorCode>([
   'UNAVAILABLE',
   'QUEUE_FULL',
   'TIMEOUT',
+  'INTERNAL',
   'NOT_LEADER',
   'MOVED',
 ])
