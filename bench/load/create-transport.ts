@@ -1,7 +1,7 @@
 // Transport by name. `addresses` are HTTP addresses for http and client TCP
 // addresses for tcp.
 import { HttpTransport } from './http-transport.js'
-import { LoadError } from './load-error.js'
+import { TcpTransport } from './tcp-transport.js'
 import type { Transport, TransportName } from './transport.js'
 
 export interface TransportSettings {
@@ -21,6 +21,6 @@ export async function createTransport(name: TransportName, settings: TransportSe
         ...(settings.token ? { token: settings.token } : {}),
       })
     case 'tcp':
-      throw new LoadError('INVALID_OPTION', '--transport tcp is not available: the TCP client SDK (src/client) has not landed yet')
+      return TcpTransport.open({ addresses: settings.addresses, requestTimeoutMs: settings.requestTimeoutMs, ...(settings.token ? { token: settings.token } : {}) })
   }
 }
