@@ -112,8 +112,9 @@ async function main(): Promise<void> {
       }
     }
   }
+  // As in k6, a failed setup() ends the run: no iterations, no teardown().
   const teardown = module['teardown']
-  if (typeof teardown === 'function') {
+  if (typeof teardown === 'function' && !setupFailed) {
     try {
       ;(teardown as ScriptFunction)(copy(data))
     } catch (error) {
