@@ -126,7 +126,17 @@ export class ClientConnection {
       this.#onFrameError(error)
       return
     }
-    this.#pump()
+    this.#guarded(() => this.#pump())
+  }
+
+  /** Runs `step`; an exception (a bug: client input is checked) ends this connection, never the process. */
+  #guarded(step: () => void): void {
+    try {
+      step()
+    } catch (error) {
+      this.#logger.error({ err: error }, 'client connection failed unexpectedly; closing it')
+      this.#socket.destroy()
+    }
   }
 
   /** Starts every buffered request while the in-flight limit allows. */
@@ -162,7 +172,8 @@ export class ClientConnection {
     const { v: version, token, client, forward } = message
     if (!CLIENT_PROTOCOL_VERSIONS.includes(version as number)) {
       counters.handshakesFailed++
-      this.fail('INVALID_ARGUMENT', `protocol version ${String(version).slice(0, 32)} is not supported; this node speaks ${CLIENT_PROTOCOL_VERSIONS.join(', ')}`)
+      const named = typeof version === 'number' ? String(version) : `of type ${typeof version}`
+      this.fail('INVALID_ARGUMENT', `protocol version ${named} is not supported; this node speaks ${CLIENT_PROTOCOL_VERSIONS.join(', ')}`)
       return
     }
     if (!this.#host.checkToken(token)) {
@@ -232,8 +243,8 @@ export class ClientConnection {
     }
     this.#inFlight++
     runOp(message, this.#context!).then(
-      (result) => this.#finish(id, result),
-      (error: unknown) => this.#finishWithError(id, error),
+      (result) => this.#guarded(() => this.#finish(id, result)),
+      (error: unknown) => this.#guarded(() => this.#finishWithError(id, error)),
     )
   }
 

@@ -70,6 +70,20 @@ t.test('a version the node does not speak, or a first frame that is not a hello,
   await early.closed
 })
 
+t.test('hostile values (maps with a toString key, objects where strings belong) get error answers, not a crash', async (t) => {
+  const { client, welcome } = await WireClient.connect(main.address.port, { v: { toString: 1, valueOf: 2 } })
+  t.match(welcome, { id: null, error: { code: 'INVALID_ARGUMENT', message: /version of type object/ } })
+  await client.closed
+  const c = await connected(t, main.address.port, { client: { toString: 1 } }).catch((error: unknown) => error)
+  t.match(c, Error, 'a client name that is not a string is refused')
+  const d = await connected(t)
+  t.match(errorOf(await d.request('send', { queue: { toString: 1 }, body: 1 })), { code: 'INVALID_ARGUMENT' })
+  t.match(errorOf(await d.request('kv.get', { key: { toString: 'x' } })), { code: 'INVALID_ARGUMENT' })
+  t.match(errorOf(await d.request('ack', { queue: 'q', receipts: [{ toString: 1 }] })), { code: 'INVALID_ARGUMENT', message: /receipts\[0\]/ })
+  t.match(errorOf(await d.request('queue.put', { queue: 'q', config: { toString: 1 } })), { code: 'INVALID_ARGUMENT', message: /toString/ })
+  t.same(ok(await d.request('ping')), {})
+})
+
 t.test('requests pipelined right behind the hello are served', async (t) => {
   const client = await WireClient.open(main.address.port)
   t.teardown(() => client.close())
