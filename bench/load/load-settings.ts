@@ -33,6 +33,10 @@ export interface LoadSettings {
 export const DEFAULT_CLOSED_CONCURRENCY = 32
 export const DEFAULT_OPEN_MAX_OUTSTANDING = 256
 export const DEFAULT_OPEN_RATE_PER_SEC = 1000
+/** Workers, or requests in flight: each holds a socket or an SDK call. */
+export const MAX_CONCURRENCY = 10_000
+/** Longest run or warm-up: an hour of one-second buckets. */
+export const MAX_SECONDS = 3600
 
 function choice<T extends string>(options: Map<string, string | true>, name: string, allowed: readonly T[], fallback: T): T {
   const raw = options.get(name)
@@ -72,10 +76,10 @@ export function parseLoadSettings(options: Map<string, string | true>, env: Node
     transport: choice(options, 'transport', ['http', 'tcp'] as const, 'http'),
     nodeCount: nodes,
     mode,
-    concurrency: numberOption(options, 'concurrency', mode === 'closed' ? DEFAULT_CLOSED_CONCURRENCY : DEFAULT_OPEN_MAX_OUTSTANDING, true),
+    concurrency: atMost('concurrency', numberOption(options, 'concurrency', mode === 'closed' ? DEFAULT_CLOSED_CONCURRENCY : DEFAULT_OPEN_MAX_OUTSTANDING, true), MAX_CONCURRENCY),
     ratePerSec: numberOption(options, 'rate', DEFAULT_OPEN_RATE_PER_SEC),
-    durationMs: numberOption(options, 'duration', 10) * 1000,
-    warmupMs: nonNegativeOption(options, 'warmup', 2) * 1000,
+    durationMs: atMost('duration', numberOption(options, 'duration', 10), MAX_SECONDS) * 1000,
+    warmupMs: atMost('warmup', nonNegativeOption(options, 'warmup', 2), MAX_SECONDS) * 1000,
     targets: target === undefined ? [] : parseTargets(target),
     progress: options.has('progress') || process.stderr.isTTY === true,
     sync: choice(options, 'sync', ['always', 'none'] as const, 'always'),
