@@ -26,7 +26,7 @@ export async function httpNodeView(http: string, token: string | undefined, time
 export interface ShardStatusRow extends CliClusterShard {
   /** Each member's commit index, as that member reported it (members that did not answer are absent). */
   commitIndexByNode: Record<string, number>
-  /** Highest minus lowest commit index among the members that answered; null when fewer than two did. */
+  /** Highest minus lowest commit index among the members that answered; null when fewer than two did (one, for a one-member shard). */
   lag: number | null
 }
 
@@ -38,7 +38,9 @@ export function shardRows(map: CliClusterMap, views: Map<number, NodeView>): Sha
       if (commitIndex !== undefined) commitIndexByNode[String(member)] = commitIndex
     }
     const known = Object.values(commitIndexByNode)
-    const lag = known.length >= 2 ? Math.max(...known) - Math.min(...known) : null
+    // A one-member shard has no follower to trail it: its own answer is enough.
+    const answersNeeded = Math.max(1, Math.min(2, shard.members.length))
+    const lag = known.length >= answersNeeded ? Math.max(...known) - Math.min(...known) : null
     // The leader's own commit index is the authoritative one when it answered.
     const commitIndex = commitIndexByNode[String(shard.leader)] ?? shard.commitIndex
     return { ...shard, commitIndex, commitIndexByNode, lag }

@@ -354,7 +354,7 @@ const threeNodeMap = {
   ],
 }
 
-t.test('lag is the spread of the members’ commit indexes, unknown below two answers', async (t) => {
+t.test('lag is the spread of the members’ commit indexes, unknown below two answers (one for a one-member shard)', async (t) => {
   const views = new Map<number, NodeView>([
     [1, new Map([[0, 120], [1, 31]])],
     [2, new Map([[0, 118]])],
@@ -362,6 +362,9 @@ t.test('lag is the spread of the members’ commit indexes, unknown below two an
   const rows = shardRows(threeNodeMap, views)
   t.same(rows[0], { ...threeNodeMap.shards[0], commitIndex: 120, commitIndexByNode: { 1: 120, 2: 118 }, lag: 2 })
   t.same(rows[1], { ...threeNodeMap.shards[1], commitIndex: 30, commitIndexByNode: { 1: 31 }, lag: null })
+  const single = { node: 1, shardCount: 1, nodes: [{ id: 1, state: 'self' }], shards: [{ id: 0, leader: 1, term: 2, commitIndex: 9, members: [1] }] }
+  t.same(shardRows(single, new Map([[1, new Map([[0, 9]])]]))[0]!.lag, 0, 'a one-member shard trails nothing')
+  t.same(shardRows(single, new Map())[0]!.lag, null)
 })
 
 t.test('status asks each node with an HTTP address and prints nodes and shards', async (t) => {
