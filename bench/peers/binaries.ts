@@ -1,9 +1,9 @@
 // Finds the peer binaries, and installs their Debian packages when missing:
 // with --install, or when running as root (the bench box). Otherwise it stops
 // with the exact command to run.
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { accessSync, constants } from 'node:fs'
-import { delimiter, join } from 'node:path'
+import { basename, delimiter, join } from 'node:path'
 import { PeerBenchError } from './peer-error.js'
 
 export interface PeerBinary {
@@ -89,4 +89,11 @@ export async function ensureBinaries(
     paths.set(binary.command, path)
   }
   return paths
+}
+
+/** `<name> <x.y.z>` from what `binary --version` prints (e.g. `nats-server 2.9.10`), for the report. */
+export function binaryVersion(path: string): string {
+  const answer = spawnSync(path, ['--version'], { encoding: 'utf8', timeout: 10_000 })
+  const version = /(\d+\.\d+\.\d+)/.exec(`${answer.stdout ?? ''} ${answer.stderr ?? ''}`)?.[1] ?? 'unknown version'
+  return `${basename(path)} ${version}`
 }

@@ -2,6 +2,7 @@
 // enqueue rows, a Worker with concurrency C as the consume row, once with
 // `appendfsync always` and once with `everysec`. Completed jobs are removed
 // (`removeOnComplete: true`), as an acked message is removed in Troupe.
+import { createRequire } from 'node:module'
 import { Queue, Worker } from 'bullmq'
 import { createLatencyHistogram, summarize } from '../lib/report.js'
 import { runClosedLoop, type LoadResult } from './closed-loop.js'
@@ -10,6 +11,7 @@ import { startRedis } from './redis-server.js'
 import { ENQUEUE_BATCH, type PeerMeasurement, type RunContext } from './workload.js'
 
 const QUEUE = 'bench'
+const BULLMQ_VERSION = (createRequire(import.meta.url)('bullmq/package.json') as { version: string }).version
 const POLL_MS = 50
 
 const FSYNC_NOTE: Record<AppendFsync, string> = {
@@ -85,7 +87,7 @@ async function runOnce(context: RunContext, appendfsync: AppendFsync): Promise<P
   const connection = { host: '127.0.0.1', port: redis.port }
   const queue = new Queue(QUEUE, { connection, defaultJobOptions: { removeOnComplete: true } })
   const peer = `BullMQ (${appendfsync})`
-  const conditions = `1 Redis, ${FSYNC_NOTE[appendfsync]}, no replica`
+  const conditions = `BullMQ ${BULLMQ_VERSION} on ${redis.version}, 1 server, ${FSYNC_NOTE[appendfsync]}, no replica`
   try {
     await queue.waitUntilReady()
     const data = { payload: 'x'.repeat(context.sizeBytes) }

@@ -7,6 +7,10 @@ export interface Figures {
   opsPerSec: number
   p50Ms: number
   p99Ms: number
+  p999Ms: number
+  maxMs: number
+  /** Logical operations counted in the window. */
+  operations: number
   /** Why the figure may mislead: errors, a queue that ran dry. Empty when clean. */
   notes: string[]
 }
@@ -34,7 +38,15 @@ export function resultNotes(result: LoadResult): string[] {
 }
 
 export function figures(result: LoadResult): Figures {
-  return { opsPerSec: result.opsPerSec, p50Ms: result.p50Ms, p99Ms: result.p99Ms, notes: resultNotes(result) }
+  return {
+    opsPerSec: Math.round(result.opsPerSec),
+    p50Ms: result.p50Ms,
+    p99Ms: result.p99Ms,
+    p999Ms: result.p999Ms,
+    maxMs: result.maxMs,
+    operations: result.operations,
+    notes: resultNotes(result),
+  }
 }
 
 /** Troupe ops/s over the peer's, to 2 decimals; undefined when not comparable. */

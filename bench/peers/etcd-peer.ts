@@ -5,7 +5,7 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Etcd3 } from 'etcd3'
-import { BINARIES, ensureBinaries } from './binaries.js'
+import { BINARIES, binaryVersion, ensureBinaries } from './binaries.js'
 import { runClosedLoop } from './closed-loop.js'
 import { etcdArgs, ETCD_READY_LINE, type EtcdMember } from './etcd-config.js'
 import { freePorts } from './free-ports.js'
@@ -16,10 +16,11 @@ import { KV_KEYS, kvKey, type PeerMeasurement, type RunContext } from './workloa
 
 const READY_TIMEOUT_MS = 60_000
 const PEER = 'etcd (3 members)'
-const CONDITIONS = '3 members, WAL fsync before ack (etcd 3.4 default)'
 
 export async function runEtcd(context: RunContext): Promise<PeerMeasurement[]> {
   const paths = await ensureBinaries([BINARIES.etcd], context)
+  const etcdBinary = paths.get(BINARIES.etcd.command)!
+  const conditions = `${binaryVersion(etcdBinary)}, 3 members, WAL fsync before ack (default), client spreads calls over the members`
   const ports = await freePorts(6)
   const members: EtcdMember[] = [1, 2, 3].map((i) => ({
     name: `etcd-${i}`,
@@ -36,7 +37,7 @@ export async function runEtcd(context: RunContext): Promise<PeerMeasurement[]> {
       processes.push(
         launch({
           name: member.name,
-          command: paths.get(BINARIES.etcd.command)!,
+          command: etcdBinary,
           args: etcdArgs(member, members, 'troupe-peers-bench'),
           readyLine: ETCD_READY_LINE,
           readyTimeoutMs: READY_TIMEOUT_MS,
@@ -65,8 +66,8 @@ export async function runEtcd(context: RunContext): Promise<PeerMeasurement[]> {
       return 1
     })
     return [
-      { workload: 'kv-put', peer: PEER, conditions: CONDITIONS, result: put },
-      { workload: 'kv-get', peer: PEER, conditions: `${CONDITIONS}; linearizable range (default)`, result: get },
+      { workload: 'kv-put', peer: PEER, conditions, result: put },
+      { workload: 'kv-get', peer: PEER, conditions: `${conditions}; linearizable range (default)`, result: get },
     ]
   } finally {
     client?.close()

@@ -9,11 +9,11 @@ import { startRedis } from './redis-server.js'
 import { KV_KEYS, kvKey, type PeerMeasurement, type RunContext } from './workload.js'
 
 const PEER = 'Redis'
-const CONDITIONS = '1 server, AOF appendfsync always (fsync before reply), no replica'
 
 export async function runRedis(context: RunContext): Promise<PeerMeasurement[]> {
   const redis = await startRedis(context, 'always', 'redis-always')
   const client = new Redis({ host: '127.0.0.1', port: redis.port, lazyConnect: true, maxRetriesPerRequest: 1 })
+  const conditions = `${redis.version}, 1 server, AOF appendfsync always (fsync before reply), no replica`
   try {
     await client.connect()
     const value = Buffer.alloc(context.sizeBytes, 'v')
@@ -32,8 +32,8 @@ export async function runRedis(context: RunContext): Promise<PeerMeasurement[]> 
       return 1
     })
     return [
-      { workload: 'kv-put', peer: PEER, conditions: CONDITIONS, result: put },
-      { workload: 'kv-get', peer: PEER, conditions: `${CONDITIONS}; GET from memory`, result: get },
+      { workload: 'kv-put', peer: PEER, conditions, result: put },
+      { workload: 'kv-get', peer: PEER, conditions: `${conditions}; GET from memory`, result: get },
     ]
   } finally {
     client.disconnect()

@@ -2,7 +2,7 @@
 // Redis rows and the BullMQ rows.
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { BINARIES, ensureBinaries } from './binaries.js'
+import { BINARIES, binaryVersion, ensureBinaries } from './binaries.js'
 import { freePorts } from './free-ports.js'
 import { launch, type ManagedProcess } from './process-launcher.js'
 import { redisConfig, REDIS_READY_LINE, type AppendFsync } from './redis-config.js'
@@ -10,6 +10,8 @@ import type { RunContext } from './workload.js'
 
 export interface RunningRedis {
   port: number
+  /** e.g. `redis-server 7.0.15`. */
+  version: string
   process: ManagedProcess
 }
 
@@ -17,17 +19,18 @@ const READY_TIMEOUT_MS = 30_000
 
 export async function startRedis(context: RunContext, appendfsync: AppendFsync, name: string): Promise<RunningRedis> {
   const paths = await ensureBinaries([BINARIES.redis], context)
+  const binary = paths.get(BINARIES.redis.command)!
   const dir = join(context.dataDir, name)
   await mkdir(dir, { recursive: true })
   const [port] = await freePorts(1)
   const configPath = join(dir, 'redis.conf')
   await writeFile(configPath, redisConfig({ port: port!, dir, appendfsync }))
-  const managed = launch({ name, command: paths.get(BINARIES.redis.command)!, args: [configPath], readyLine: REDIS_READY_LINE, readyTimeoutMs: READY_TIMEOUT_MS })
+  const managed = launch({ name, command: binary, args: [configPath], readyLine: REDIS_READY_LINE, readyTimeoutMs: READY_TIMEOUT_MS })
   try {
     await managed.ready()
   } catch (error) {
     await managed.stop()
     throw error
   }
-  return { port: port!, process: managed }
+  return { port: port!, version: binaryVersion(binary), process: managed }
 }

@@ -1,6 +1,6 @@
 import { basename } from 'node:path'
 import t from 'tap'
-import { BINARIES, findExecutable, installCommand, mayInstall } from '../../bench/peers/binaries.js'
+import { BINARIES, binaryVersion, findExecutable, installCommand, mayInstall } from '../../bench/peers/binaries.js'
 
 t.test('findExecutable searches PATH and says undefined for what is not there', async (t) => {
   const found = findExecutable(basename(process.execPath), `/nonexistent:${process.execPath.slice(0, process.execPath.lastIndexOf('/'))}`)
@@ -16,4 +16,8 @@ t.test('the bench installs by itself only with --install or as root', async (t) 
   t.equal(mayInstall(false, false), false)
   t.equal(mayInstall(true, false), true)
   t.equal(mayInstall(false, true), true)
+})
+
+t.test('binaryVersion reads the x.y.z a binary prints for --version', async (t) => {
+  t.equal(binaryVersion(process.execPath), `${basename(process.execPath)} ${process.versions.node}`)
 })
