@@ -6,7 +6,7 @@
 // acknowledged deliveries per second and the latency of receive and ack.
 import { receiveAndAck } from './lib/consume.js'
 import { envFlag, envInt } from './lib/env.js'
-import { createQueue, deleteQueue, prefill, queueStats } from './lib/queue-api.js'
+import { assertBatchFits, createQueue, deleteQueue, prefill, queueStats } from './lib/queue-api.js'
 import { ROUTES } from './lib/routes.js'
 import { loadKnobs, loadScenario, queueForIteration, runQueues, SUMMARY_TREND_STATS, thresholds, vusKnob } from './lib/scenarios.js'
 
@@ -22,6 +22,7 @@ const SETUP_PARALLEL = envInt('SETUP_PARALLEL', 4, 1, 64)
 const VISIBILITY_MS = envInt('VISIBILITY_MS', 30_000, 1000, 43_200_000)
 const BODY_BYTES = envInt('BODY_BYTES', 100, 0, 900_000)
 const P99_MS = envInt('P99_MS', 500, 1, 600_000)
+assertBatchFits('PREFILL_BATCH x BODY_BYTES', PREFILL_BATCH, BODY_BYTES)
 
 export const options = {
   scenarios: {

@@ -5,7 +5,7 @@
 // for an fdatasync. See README.md for the knobs.
 import { Counter } from 'k6/metrics'
 import { envFlag, envInt } from './lib/env.js'
-import { createQueue, deleteQueue, sendBatch, sendOne } from './lib/queue-api.js'
+import { assertBatchFits, createQueue, deleteQueue, sendBatch, sendOne } from './lib/queue-api.js'
 import { ROUTES } from './lib/routes.js'
 import { loadKnobs, loadScenario, queueForIteration, runQueues, SUMMARY_TREND_STATS, thresholds, vusKnob } from './lib/scenarios.js'
 
@@ -16,6 +16,7 @@ const BATCH = envInt('BATCH', 100, 1, 1000)
 const QUEUES = envInt('QUEUES', 4, 1, 1000)
 const BODY_BYTES = envInt('BODY_BYTES', 100, 0, 900_000)
 const P99_MS = envInt('P99_MS', 500, 1, 600_000)
+assertBatchFits('BATCH x BODY_BYTES', BATCH, BODY_BYTES)
 
 export const options = {
   scenarios: {

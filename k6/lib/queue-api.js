@@ -11,6 +11,23 @@ import { ROUTES } from './routes.js'
  * @typedef {{ visibilityTimeoutMs?: number, maxReceives?: number, maxMessages?: number, delayMs?: number, retentionMs?: number }} QueueConfig
  */
 
+/** CONTRACT §3: a request carries at most 10 MiB. */
+const REQUEST_BYTES_MAX = 10 * 1024 * 1024
+/** The JSON around each body of a batch: `{"body":"..."},`. */
+const BATCH_ITEM_OVERHEAD_BYTES = 12
+
+/**
+ * Stops the run in the init context when the knobs would make batch requests
+ * the node must refuse (413), instead of measuring refusals.
+ * @param {string} knobs the settings involved, for the message
+ * @param {number} count messages per batch
+ * @param {number} bodyBytes bytes of each (string) body
+ */
+export function assertBatchFits(knobs, count, bodyBytes) {
+  const bytes = count * (bodyBytes + BATCH_ITEM_OVERHEAD_BYTES)
+  if (bytes > REQUEST_BYTES_MAX) throw new Error(`${knobs}: ${count} messages of ${bodyBytes} bytes make a ${bytes}-byte request, over the ${REQUEST_BYTES_MAX}-byte limit`)
+}
+
 /**
  * Creates the queue, or updates it when it exists (200); stops the run when that fails.
  * @param {string} name
