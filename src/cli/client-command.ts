@@ -23,8 +23,6 @@ export interface ClientCommand {
   details?: string
   options: Record<string, OptionSpec>
   positionals: { min: number; max: number }
-  /** Time the request may take beyond --timeout-ms, e.g. a receive's long poll. */
-  extraDeadlineMs?(values: FlagValues): number
   /**
    * Checks the arguments and returns the work to do with a client: usage
    * errors surface before any connection is made.

@@ -106,7 +106,8 @@ async function runOne(command: ClientCommand, argv: string[], io: CliIo, connect
       nodes: settings.nodes,
       ...(settings.token !== undefined ? { token: settings.token } : {}),
       clientName: 'troupe-cli',
-      deadlineMs: settings.timeoutMs + (command.extraDeadlineMs?.(flags) ?? 0),
+      // The SDK adds a receive's waitMs to this deadline itself.
+      deadlineMs: settings.timeoutMs,
       connectTimeoutMs: Math.min(CONNECT_TIMEOUT_MS, settings.timeoutMs),
     })
     const context: CommandContext = {

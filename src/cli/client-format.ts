@@ -42,6 +42,8 @@ export interface ErrorLike {
   code: string
   message: string
   missing?: string[]
+  /** Requests the SDK made before giving up (its TroupeClientError carries it). */
+  attempts?: number
 }
 
 export function isErrorLike(error: unknown): error is ErrorLike {
@@ -60,6 +62,13 @@ export function errorLine(error: ErrorLike): string {
 }
 
 /** The JSON document printed on stdout with --json when a request failed. */
-export function errorDocument(error: ErrorLike): { error: { code: string; message: string; missing?: string[] } } {
-  return { error: { code: error.code, message: error.message, ...(error.missing ? { missing: error.missing } : {}) } }
+export function errorDocument(error: ErrorLike): { error: { code: string; message: string; missing?: string[]; attempts?: number } } {
+  return {
+    error: {
+      code: error.code,
+      message: error.message,
+      ...(Array.isArray(error.missing) ? { missing: error.missing } : {}),
+      ...(typeof error.attempts === 'number' ? { attempts: error.attempts } : {}),
+    },
+  }
 }

@@ -8,15 +8,16 @@ export const connectionHelp = `connection and retries:
   straight to the leader of the shard that holds the queue or key. A node that
   does not lead it answers NOT_LEADER or MOVED with the leader's address: the
   request follows it at once and the map is refreshed. UNAVAILABLE (no leader
-  yet, node shutting down), RATE_LIMITED, QUEUE_FULL and a connection that fails
-  before the request went out are retried with exponential backoff and full
-  jitter (20 ms doubling up to 1 s, or the server's retryAfterMs) until the
-  deadline (--timeout-ms). Sends carry a random dedup id that every retry
-  reuses, so a retried send is stored once. Reads and sends are also retried
-  after TIMEOUT or a connection lost mid-request; ack, kv put and kv del are
-  not (their outcome is unknown: they fail with that code; check before
-  repeating). Past the deadline the command fails with DEADLINE_EXCEEDED,
-  naming the attempts and the last error.
+  yet, node shutting down), RATE_LIMITED, QUEUE_FULL, a node that cannot be
+  reached and a connection lost before the request went out are retried with
+  exponential backoff and full jitter (20 ms doubling up to 1 s, never less
+  than the node's retryAfterMs) until the deadline: --timeout-ms, plus
+  --wait-ms for a receive. Sends carry a random dedup id (or yours,
+  --dedup-id) that every retry reuses, so a retried send is stored once. Reads
+  and sends are also retried after TIMEOUT or a connection lost mid-request;
+  ack, kv put and kv del are not, as their outcome is unknown: they fail with
+  that code (check before repeating them). Past the deadline the command fails
+  with DEADLINE_EXCEEDED, naming the attempts and the last error.
 
 environment:
   TROUPE_NODES   seed addresses when --nodes is not given (127.0.0.1:7281)

@@ -210,7 +210,6 @@ const receive: ClientCommand = {
     'visibility-timeout-ms': { type: 'string', arg: 'N', help: "instead of the queue's visibility timeout" },
   },
   positionals: { min: 1, max: 1 },
-  extraDeadlineMs: (values) => integerFlag(values, 'wait-ms', { max: RECEIVE_WAIT_MS_MAX }) ?? 0,
   prepare(args, values) {
     const name = queueName(args)
     const max = integerFlag(values, 'max', { min: 1, max: RECEIVE_MESSAGES_MAX })

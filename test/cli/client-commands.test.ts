@@ -3,7 +3,7 @@
 import { Readable } from 'node:stream'
 import t from 'tap'
 import { commonSettings, integerFlag, parseNodeList } from '../../src/cli/client-args.js'
-import { bodyText, errorLine, jsonText, keyValues, table } from '../../src/cli/client-format.js'
+import { bodyText, errorDocument, errorLine, jsonText, keyValues, table } from '../../src/cli/client-format.js'
 import { readAllBounded, readLines } from '../../src/cli/client-io.js'
 import { shardRows, statusCommand, type NodeView } from '../../src/cli/client-status-command.js'
 import { allClientCommands } from '../../src/cli/client-commands.js'
@@ -50,6 +50,7 @@ t.test('JSON output turns bytes into base64 and bigints into strings', async (t)
   t.equal(bodyText('two\nlines'), 'two\\nlines')
   t.equal(bodyText({ a: [1, 'x'] }), '{"a":[1,"x"]}')
   t.equal(errorLine({ code: 'RECEIPT_NOT_FOUND', message: '1 receipt not found', missing: ['r1', 'r2'] }), 'error RECEIPT_NOT_FOUND: 1 receipt not found (missing: r1, r2)\n')
+  t.same(errorDocument({ code: 'DEADLINE_EXCEEDED', message: 'gave up', attempts: 7 }), { error: { code: 'DEADLINE_EXCEEDED', message: 'gave up', attempts: 7 } })
 })
 
 t.test('stdin lines: CRLF, blank lines skipped but counted, characters split across chunks', async (t) => {
@@ -162,7 +163,7 @@ t.test('queue receive prints id, receipt, receive count and body; --json keeps b
   const human = await run(client, ['queue', 'receive', 'jobs', '--max', '2', '--wait-ms', '1500', '--visibility-timeout-ms', '60000', '--timeout-ms', '2000'])
   t.equal(human.code, 0)
   t.same(client.calls.at(-1), { op: 'queues.receive', args: ['jobs', { max: 2, waitMs: 1500, visibilityTimeoutMs: 60000 }] })
-  t.equal(human.connected[0]!.deadlineMs, 3500, 'the deadline covers the long poll')
+  t.equal(human.connected[0]!.deadlineMs, 2000, '--timeout-ms is the deadline (the SDK adds waitMs to it)')
   t.equal(human.stdout, 'ID  RECEIPT  RECEIVES  BODY\nm1  r-m1     1         hello world\nm2  r-m2     1         {"n":1}\n')
 
   const json = await run(client, ['queue', 'receive', 'jobs', '--json'])
