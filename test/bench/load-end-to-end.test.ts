@@ -1,5 +1,5 @@
 // `npm run bench -- load` for real: the bench starts a node process, loads
-// it for a second over HTTP, stops it, and prints the CONTRACT §6 JSON line.
+// it for a second (over HTTP, then over the TCP SDK), stops it, and prints the CONTRACT §6 JSON line.
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
@@ -60,12 +60,13 @@ t.test('closed-loop ingest against one real node process', { timeout: RUN_TIMEOU
   t.equal(operations.reduce((sum, o) => sum + o.ops, 0), result['ops'], 'the kinds add up to the total')
 })
 
-t.test('open-loop kv against one real node process', { timeout: RUN_TIMEOUT_MS + 10_000 }, async (t) => {
-  const { code, stdout, stderr } = await runBench(['load', '--scenario', 'kv', '--mode', 'open', '--rate', '200', '--keys', '50', '--duration', '1', '--warmup', '0', '--json'])
+t.test('open-loop kv over the TCP SDK against one real node process', { timeout: RUN_TIMEOUT_MS + 10_000 }, async (t) => {
+  const { code, stdout, stderr } = await runBench(['load', '--scenario', 'kv', '--transport', 'tcp', '--mode', 'open', '--rate', '200', '--keys', '50', '--duration', '1', '--warmup', '0', '--json'])
   t.equal(code, 0, 'exit 0') || t.comment(stderr)
   const result = lastJsonLine(stdout)
   t.equal(result['scenario'], 'kv')
   t.equal(result['mode'], 'open')
+  t.equal(result['transport'], 'tcp')
   t.equal(result['ratePerSec'], 200)
   t.equal(result['issued'], 200, 'rate x duration requests sent')
   t.equal((result['ops'] as number) + (result['errors'] as number) + (result['dropped'] as number), 200, 'each scheduled request is answered, failed or dropped')
