@@ -24,6 +24,7 @@ const BODY_BYTES = envInt('BODY_BYTES', 100, 0, 900_000)
 const P99_MS = envInt('P99_MS', 500, 1, 600_000)
 assertBatchFits('PREFILL_BATCH x BODY_BYTES', PREFILL_BATCH, BODY_BYTES)
 
+/** @type {import('k6/options').Options} */
 export const options = {
   scenarios: {
     consumers: loadScenario({ exec: 'default', vus: VUS, ...load }),

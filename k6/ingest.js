@@ -18,6 +18,7 @@ const BODY_BYTES = envInt('BODY_BYTES', 100, 0, 900_000)
 const P99_MS = envInt('P99_MS', 500, 1, 600_000)
 assertBatchFits('BATCH x BODY_BYTES', BATCH, BODY_BYTES)
 
+/** @type {import('k6/options').Options} */
 export const options = {
   scenarios: {
     singles: loadScenario({ exec: 'default', vus: VUS, ...load }),

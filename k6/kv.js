@@ -24,6 +24,7 @@ const SETUP_PARALLEL = envInt('SETUP_PARALLEL', 8, 1, 64)
 const P99_MS = envInt('P99_MS', 500, 1, 600_000)
 const READ_P99_MS = envInt('READ_P99_MS', 250, 1, 600_000)
 
+/** @type {import('k6/options').Options} */
 export const options = {
   scenarios: {
     kv: loadScenario({ exec: 'default', vus: VUS, ...load }),

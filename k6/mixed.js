@@ -18,6 +18,7 @@ const QUEUES = envInt('QUEUES', 4, 1, 1000)
 const BODY_BYTES = envInt('BODY_BYTES', 100, 0, 900_000)
 const P99_MS = envInt('P99_MS', 500, 1, 600_000)
 
+/** @type {import('k6/options').Options} */
 export const options = {
   scenarios: {
     producers: loadScenario({ exec: 'produce', vus: VUS, ...load }),

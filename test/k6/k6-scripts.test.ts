@@ -36,7 +36,19 @@ async function wrongProject(): Promise<{ dir: string; project: string }> {
   await writeFile(join(dir, 'tsconfig.json'), JSON.stringify({ extends: join(K6_DIR, 'tsconfig.json'), include: ['*.js'] }))
   await writeFile(
     join(dir, 'wrong.js'),
-    ["// @ts-check", "import http from 'k6/http'", '', 'export default function () {', '  http.get(42)', '  return process.env.BASE_URL', '}', ''].join('\n'),
+    [
+      '// @ts-check',
+      "import http from 'k6/http'",
+      '',
+      'export default function () {',
+      '  http.get(42)',
+      '  return process.env.BASE_URL',
+      '}',
+      '',
+      "/** @type {import('k6/options').Options} */",
+      "export const options = { scenarios: { load: { executor: 'constant-vu', duration: '1s' } } }",
+      '',
+    ].join('\n'),
   )
   return { dir, project: join(dir, 'tsconfig.json') }
 }
@@ -57,6 +69,7 @@ t.test('negative control: the same compiler options reject a wrong k6 call and a
   t.not(code, 0, 'tsc fails')
   t.match(output, /wrong\.js\(5,12\): error TS2345/, 'http.get with a number is refused')
   t.match(output, /wrong\.js\(6,10\): error TS\d+: Cannot find name 'process'/, 'Node globals do not exist in k6')
+  t.match(output, /wrong\.js\(10,\d+\): error TS\d+: Type '"constant-vu"' is not assignable/, 'an executor k6 does not have is refused')
 })
 
 t.test('the root tsconfig.json leaves k6/ to its own config', async (t) => {
