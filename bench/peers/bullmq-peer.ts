@@ -87,6 +87,7 @@ async function runOnce(context: RunContext, appendfsync: AppendFsync): Promise<P
   const connection = { host: '127.0.0.1', port: redis.port }
   const queue = new Queue(QUEUE, { connection, defaultJobOptions: { removeOnComplete: true } })
   const peer = `BullMQ (${appendfsync})`
+  const summary = appendfsync === 'always' ? '1 Redis, fsync' : '1 Redis, no fsync'
   const conditions = `BullMQ ${BULLMQ_VERSION} on ${redis.version}, 1 server, ${FSYNC_NOTE[appendfsync]}, no replica`
   try {
     await queue.waitUntilReady()
@@ -105,9 +106,9 @@ async function runOnce(context: RunContext, appendfsync: AppendFsync): Promise<P
     context.log(`bullmq ${appendfsync}: Worker`)
     const consume = await measureWorker(context, connection)
     return [
-      { workload: 'enqueue-1', peer, conditions: `${conditions}; Queue.add`, result: single },
-      { workload: 'enqueue-100', peer, conditions: `${conditions}; Queue.addBulk of ${ENQUEUE_BATCH}`, result: batch },
-      { workload: 'consume-ack', peer, conditions: `${conditions}; Worker concurrency ${context.clients}, p99 = job start to completed`, result: consume },
+      { workload: 'enqueue-1', peer, summary, conditions: `${conditions}; Queue.add`, result: single },
+      { workload: 'enqueue-100', peer, summary, conditions: `${conditions}; Queue.addBulk of ${ENQUEUE_BATCH}`, result: batch },
+      { workload: 'consume-ack', peer, summary, conditions: `${conditions}; Worker concurrency ${context.clients}, p99 = job start to completed`, result: consume },
     ]
   } finally {
     await queue.close()

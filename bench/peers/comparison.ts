@@ -20,6 +20,8 @@ export interface ComparisonRow {
   /** Absent on a Troupe-only row (no peer measured that workload in this run). */
   peer?: string
   peerConditions?: string
+  /** The peer's conditions in a few words (fsync, replicas). */
+  peerSummary?: string
   peerFigures?: Figures
   troupeConditions?: string
   troupeFigures?: Figures
@@ -62,7 +64,7 @@ export function compare(peers: PeerMeasurement[], troupe: PeerMeasurement[]): Co
     const ours = troupe.find((m) => m.workload === workload)
     const theirs = peers.filter((m) => m.workload === workload)
     for (const peer of theirs) {
-      const row: ComparisonRow = { workload, peer: peer.peer, peerConditions: peer.conditions, peerFigures: figures(peer.result) }
+      const row: ComparisonRow = { workload, peer: peer.peer, peerSummary: peer.summary, peerConditions: peer.conditions, peerFigures: figures(peer.result) }
       if (ours !== undefined) {
         row.troupeConditions = ours.conditions
         row.troupeFigures = figures(ours.result)

@@ -16,6 +16,7 @@ import { KV_KEYS, kvKey, type PeerMeasurement, type RunContext } from './workloa
 
 const READY_TIMEOUT_MS = 60_000
 const PEER = 'etcd (3 members)'
+const SUMMARY = '3 members, fsync'
 
 export async function runEtcd(context: RunContext): Promise<PeerMeasurement[]> {
   const paths = await ensureBinaries([BINARIES.etcd], context)
@@ -66,8 +67,8 @@ export async function runEtcd(context: RunContext): Promise<PeerMeasurement[]> {
       return 1
     })
     return [
-      { workload: 'kv-put', peer: PEER, conditions, result: put },
-      { workload: 'kv-get', peer: PEER, conditions: `${conditions}; linearizable range (default)`, result: get },
+      { workload: 'kv-put', peer: PEER, summary: SUMMARY, conditions, result: put },
+      { workload: 'kv-get', peer: PEER, summary: SUMMARY, conditions: `${conditions}; linearizable range (default)`, result: get },
     ]
   } finally {
     client?.close()

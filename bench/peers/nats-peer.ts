@@ -94,6 +94,7 @@ async function runSetup(context: RunContext, setup: NatsSetup, syncAlwaysSupport
     const js = nc.jetstream()
     const payload = new Uint8Array(context.sizeBytes).fill(120)
     const peer = `NATS JetStream ${tag}`
+    const summary = `${replicas} replica${replicas === 1 ? '' : 's'}, ${setup.syncAlways ? 'fsync' : 'no fsync'}`
     const conditions = `${setup.version}, ${replicas === 1 ? '1 server' : '3 servers'}, ${replicas} replica${replicas === 1 ? '' : 's'}, ${fsyncNote(setup, syncAlwaysSupported)}`
     context.log(`nats ${tag}: js.publish`)
     const single = await runClosedLoop(context, async () => {
@@ -116,9 +117,9 @@ async function runSetup(context: RunContext, setup: NatsSetup, syncAlwaysSupport
       return acks.length
     })
     return [
-      { workload: 'enqueue-1', peer, conditions: `${conditions}; js.publish`, result: single },
-      { workload: 'enqueue-100', peer, conditions: `${conditions}; ${ENQUEUE_BATCH} js.publish in flight (no batch API)`, result: batch },
-      { workload: 'consume-ack', peer, conditions: `${conditions}; pull fetch ${RECEIVE_BATCH} + ackAck each`, result: consume },
+      { workload: 'enqueue-1', peer, summary, conditions: `${conditions}; js.publish`, result: single },
+      { workload: 'enqueue-100', peer, summary, conditions: `${conditions}; ${ENQUEUE_BATCH} js.publish in flight (no batch API)`, result: batch },
+      { workload: 'consume-ack', peer, summary, conditions: `${conditions}; pull fetch ${RECEIVE_BATCH} + ackAck each`, result: consume },
     ]
   } finally {
     context.log(`nats ${tag}: stopping`)

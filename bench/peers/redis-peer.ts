@@ -9,6 +9,7 @@ import { startRedis } from './redis-server.js'
 import { KV_KEYS, kvKey, type PeerMeasurement, type RunContext } from './workload.js'
 
 const PEER = 'Redis'
+const SUMMARY = '1 server, fsync'
 
 export async function runRedis(context: RunContext): Promise<PeerMeasurement[]> {
   const redis = await startRedis(context, 'always', 'redis-always')
@@ -32,8 +33,8 @@ export async function runRedis(context: RunContext): Promise<PeerMeasurement[]> 
       return 1
     })
     return [
-      { workload: 'kv-put', peer: PEER, conditions, result: put },
-      { workload: 'kv-get', peer: PEER, conditions: `${conditions}; GET from memory`, result: get },
+      { workload: 'kv-put', peer: PEER, summary: SUMMARY, conditions, result: put },
+      { workload: 'kv-get', peer: PEER, summary: SUMMARY, conditions: `${conditions}; GET from memory`, result: get },
     ]
   } finally {
     client.disconnect()

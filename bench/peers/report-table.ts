@@ -24,19 +24,20 @@ function alignedTable(header: string[], body: string[][], rightAligned: Set<numb
 
 /** `notes` lists, under the table, every caveat and the conditions text, keyed by row number. */
 export function formatComparison(rows: ComparisonRow[]): string {
-  const header = ['#', 'workload', 'peer', 'peer ops/s', 'p99 ms', 'Troupe ops/s', 'p99 ms', 'Troupe/peer']
+  const header = ['#', 'workload', 'peer', 'conditions', 'peer ops/s', 'p99 ms', 'Troupe ops/s', 'p99 ms', 'Troupe/peer']
   const body = rows.map((row, i) => [
     String(i + 1),
     WORKLOAD_LABELS[row.workload],
     row.peer ?? '-',
+    row.peerSummary ?? '-',
     formatOps(row.peerFigures?.opsPerSec),
     formatMs(row.peerFigures?.p99Ms),
     formatOps(row.troupeFigures?.opsPerSec),
     formatMs(row.troupeFigures?.p99Ms),
     formatRatio(row.ratio),
   ])
-  const lines = alignedTable(header, body, new Set([0, 3, 4, 5, 6, 7]))
-  if (rows.some((row) => row.peerConditions !== undefined)) lines.push('', 'conditions:')
+  const lines = alignedTable(header, body, new Set([0, 4, 5, 6, 7, 8]))
+  if (rows.some((row) => row.peerConditions !== undefined)) lines.push('', 'conditions in full:')
   rows.forEach((row, i) => {
     if (row.peerConditions !== undefined) lines.push(`${String(i + 1).padStart(3)}. ${row.peer}: ${row.peerConditions}`)
     for (const note of row.peerFigures?.notes ?? []) lines.push(`     ! ${row.peer}: ${note}`)

@@ -40,6 +40,7 @@ export async function runTroupe(context: RunContext): Promise<PeerMeasurement[]>
     const row = (workload: PeerMeasurement['workload'], detail: string, result: PeerMeasurement['result']): PeerMeasurement => ({
       workload,
       peer: TROUPE_PEER,
+      summary: `3 nodes, fsync, ${troupe.transport}`,
       conditions: `${conditions}; ${detail}`,
       result,
     })

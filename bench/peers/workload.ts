@@ -18,8 +18,10 @@ export interface PeerMeasurement {
   workload: Workload
   /** The system and its setup, e.g. `NATS JetStream R3`. */
   peer: string
-  /** What the row's figure depends on: fsync policy, replicas, API used. */
+  /** What the row's figure depends on: versions, fsync policy, replicas, API used. */
   conditions: string
+  /** The same in a few words for the table's column, e.g. `3 replicas, no fsync`. */
+  summary: string
   result: LoadResult
 }
 

@@ -9,7 +9,7 @@ function result(opsPerSec: number, more: Partial<LoadResult> = {}): LoadResult {
 }
 
 function measurement(workload: Workload, peer: string, opsPerSec: number, more: Partial<LoadResult> = {}): PeerMeasurement {
-  return { workload, peer, conditions: `${peer} conditions`, result: result(opsPerSec, more) }
+  return { workload, peer, conditions: `${peer} conditions`, summary: `${peer} in short`, result: result(opsPerSec, more) }
 }
 
 t.test('ratio is Troupe over peer, rounded to 2 decimals, and absent when the peer measured nothing', async (t) => {
@@ -81,6 +81,7 @@ t.test('the table has one numbered line per row with both sides and the ratio, t
   t.match(lines[0], /workload.*peer ops\/s.*Troupe ops\/s.*Troupe\/peer/)
   const line = lines.find((l) => l.includes('NATS R1'))!
   t.match(line, /enqueue, 1 per call/)
+  t.match(line, /NATS R1 in short/)
   t.match(line, /4,000/)
   t.match(line, /3,000/)
   t.match(line, /0\.75x/)
