@@ -3,6 +3,7 @@
 // node (removed by stop()). A node is ready once it printed its ready line
 // and its GET /ready answers 200 (every shard has a leader).
 import { spawn, type ChildProcess } from 'node:child_process'
+import { rmSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -57,12 +58,20 @@ export class LocalCluster {
   /** Nodes that exited without being told to (kill or stop). */
   readonly unexpectedExits: { id: number; code: number | null; signal: string | null }[] = []
 
+  /** If the bench process exits without stop() (a crash), no node outlives it. */
+  private readonly onProcessExit = () => {
+    for (const running of this.running.values()) running.child.kill('SIGKILL')
+    rmSync(this.dir, { recursive: true, force: true })
+  }
+
   private constructor(
     readonly nodes: LocalNode[],
     private readonly dir: string,
     private readonly args: string[],
     private readonly options: LocalClusterOptions,
-  ) {}
+  ) {
+    process.once('exit', this.onProcessExit)
+  }
 
   static async start(options: LocalClusterOptions): Promise<LocalCluster> {
     const dir = await mkdtemp(join(tmpdir(), 'troupe-load-'))
@@ -148,6 +157,7 @@ export class LocalCluster {
     })
     await Promise.all(stopping)
     await rm(this.dir, { recursive: true, force: true })
+    process.removeListener('exit', this.onProcessExit)
   }
 
   private launch(id: number): Promise<void> {
