@@ -342,6 +342,18 @@ t.test('the in-flight cap loses no request: 5000 pipelined with maxInFlightPerCo
   ok(await c.request('queue.purge', { queue: 'capped-flight' }))
 })
 
+t.test('a client that does not read its answers is not read either; nothing is lost once it reads again', async (t) => {
+  const server = await ownServer(t, { outboundHighWaterBytes: 64 * 1024 })
+  const c = await connected(t, server.address.port)
+  ok(await c.request('kv.put', { key: 'large', value: new Uint8Array(100 * 1024) }))
+  c.socket.pause()
+  const answers = c.pipeline(Array.from({ length: 200 }, () => ({ op: 'kv.get', args: { key: 'large', consistency: 'stale' } })))
+  await waitFor('the server stopped reading', () => server.stats().readPauses > 0, 10_000)
+  c.socket.resume()
+  const all = await answers
+  t.equal(all.filter((a) => a.ok && (a.r as { value: Uint8Array }).value.length === 100 * 1024).length, 200, 'every answer arrived whole')
+})
+
 t.test('idle connections are closed; a long poll in flight is not idleness', async (t) => {
   const server = await ownServer(t, { idleTimeoutMs: 150 })
   const c = await connected(t, server.address.port)
