@@ -49,6 +49,8 @@ export class FakeNode {
   readonly requests: FakeRequest[] = []
   readonly sockets = new Set<Socket>()
   connectionsAccepted = 0
+  /** Keep-alive (zero-length) frames received, all connections together. */
+  heartbeats = 0
   /** The most requests this node held unanswered at once on one connection. */
   maxInFlightSeen = 0
   address = ''
@@ -151,6 +153,7 @@ export class FakeCluster {
     socket.on('close', () => node.sockets.delete(socket))
     socket.on('error', () => undefined)
     socket.on('data', (chunk: Buffer) => {
+      const heartbeatsBefore = decoder.heartbeatsReceived
       decoder.push(chunk)
       for (let frame = decoder.next(); frame !== NO_FRAME; frame = decoder.next()) {
         const message = frame as Record<string, unknown>
@@ -180,6 +183,7 @@ export class FakeCluster {
           else answer({ id: request.id, ...verdict })
         })
       }
+      node.heartbeats += decoder.heartbeatsReceived - heartbeatsBefore
     })
   }
 

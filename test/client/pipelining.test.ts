@@ -55,3 +55,25 @@ t.test('a full local queue answers RATE_LIMITED and the call retries until it fi
   t.equal(new Set(ids).size, 50, 'every send went through in the end')
   t.equal(cluster.queues.get('jobs')!.messages.size, 50)
 })
+
+t.test('an idle connection sends keep-alive frames', async (t) => {
+  const { FakeCluster } = await import('./fake-cluster.js')
+  const { connect } = await import('../../src/client/index.js')
+  const cluster = await FakeCluster.start({ nodes: 1 })
+  t.teardown(() => cluster.close())
+  const client = await connect({ nodes: cluster.seeds, keepAliveIntervalMs: 20 })
+  t.teardown(() => client.close())
+  const { waitFor } = await import('./helpers.js')
+  await waitFor('two keep-alives', () => cluster.node(1).heartbeats >= 2)
+  t.equal(cluster.node(1).requests.length, 1, 'keep-alives are not requests (only the cluster fetch is)')
+})
+
+t.test('many redirected calls share a rate-limited map refresh', async (t) => {
+  const { cluster, client } = await fakeClusterWithClient(t, { nodes: 3, shardCount: 1 })
+  await client.queues.put('jobs')
+  const before = cluster.ops('cluster').length
+  cluster.leaders.set(0, (cluster.leaders.get(0)! % 3) + 1)
+  await Promise.all(Array.from({ length: 200 }, (_, i) => client.queues.send('jobs', i)))
+  const refreshes = cluster.ops('cluster').length - before
+  t.ok(refreshes >= 1 && refreshes <= 3, `200 redirected sends caused ${refreshes} map refresh(es)`)
+})
