@@ -62,11 +62,12 @@ export const main: BenchMain = async (args) => {
   // Children are SIGKILLed by the launcher's exit hook; the data goes with them.
   const removeRoot = () => rmSync(root, { recursive: true, force: true })
   process.once('exit', removeRoot)
-  const onInterrupt = () => {
-    log('interrupted: stopping')
-    process.exit(130)
+  const onInterrupt = (signal: NodeJS.Signals) => {
+    log(`${signal}: stopping`)
+    process.exit(signal === 'SIGINT' ? 130 : 143)
   }
   process.once('SIGINT', onInterrupt)
+  process.once('SIGTERM', onInterrupt)
   log(`systems: ${options.systems.join(', ')}; ${options.clients} callers, ${options.sizeBytes}-byte payloads, ${options.warmupMs / 1000} s warm-up + ${options.durationMs / 1000} s per row; Troupe over ${options.transport}`)
   const peers: PeerMeasurement[] = []
   const troupe: PeerMeasurement[] = []
@@ -91,6 +92,7 @@ export const main: BenchMain = async (args) => {
     }
   } finally {
     process.removeListener('SIGINT', onInterrupt)
+    process.removeListener('SIGTERM', onInterrupt)
     await rm(root, { recursive: true, force: true })
     process.removeListener('exit', removeRoot)
   }
