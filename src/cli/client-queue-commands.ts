@@ -84,12 +84,12 @@ const create: ClientCommand = {
   },
 }
 
-function parseBody(text: string, asJson: boolean, where: string): unknown {
+function argumentBody(text: string, asJson: boolean): unknown {
   if (!asJson) return text
   try {
     return JSON.parse(text) as unknown
   } catch (error) {
-    throw new ClientUsageError(`${where} is not valid JSON (--json-body): ${(error as Error).message}`)
+    throw new ClientUsageError(`BODY is not valid JSON (--json-body): ${(error as Error).message}`)
   }
 }
 
@@ -107,49 +107,65 @@ function sendOptions(values: FlagValues): CliSendOptions {
   }
 }
 
+/** A line of stdin that cannot be a message: bad input data, not a bad command line. */
+function badLine(message: string): CommandFailure {
+  return new CommandFailure('INVALID_ARGUMENT', message)
+}
+
+function lineBody(line: string, lineNumber: number, asJson: boolean): unknown {
+  if (!asJson) return line
+  try {
+    return JSON.parse(line) as unknown
+  } catch (error) {
+    throw badLine(`line ${lineNumber} of stdin is not valid JSON (--json-body): ${(error as Error).message}`)
+  }
+}
+
+/**
+ * Sends stdin line by line in bounded batches. Whatever stops it midway (a
+ * failed batch, a line that is not JSON or too long) fails the command with
+ * the count of messages already sent and the first line that was not.
+ */
 async function sendLines(context: CommandContext, name: string, options: CliSendOptions, asJson: boolean): Promise<void> {
   const { client, io, settings } = context
   const ids: string[] = []
   let sentCount = 0
   let batch: CliBatchMessage[] = []
   let batchBytes = 0
-  let firstLineOfBatch = 0
+  let firstUnsentLine = 1
   const flush = async () => {
     if (batch.length === 0) return
-    let batchIds: string[]
-    try {
-      batchIds = await client.queues.sendBatch(name, batch)
-    } catch (error) {
-      if (!isErrorLike(error)) throw error
-      const before = sentCount === 0 ? 'nothing was sent' : `the first ${sentCount} messages were sent`
-      throw new CommandFailure(error.code, `${error.message} (stdin from line ${firstLineOfBatch} on was not sent; ${before})`, {
-        cause: error,
-        extra: { sent: sentCount, ...(settings.json ? { ids } : {}), notSentFromLine: firstLineOfBatch },
-      })
-    }
+    const batchIds = await client.queues.sendBatch(name, batch)
     sentCount += batchIds.length
     if (settings.json) ids.push(...batchIds)
     else io.stdout.write(batchIds.map((id) => `${id}\n`).join(''))
     batch = []
     batchBytes = 0
   }
-  for await (const { line, lineNumber } of readLines(io.stdin, MESSAGE_BODY_BYTES_MAX)) {
-    if (sentCount + batch.length >= STDIN_MESSAGES_MAX) {
-      throw new ClientUsageError(`stdin holds more than ${STDIN_MESSAGES_MAX} messages: split it`)
+  try {
+    for await (const { line, lineNumber } of readLines(io.stdin, MESSAGE_BODY_BYTES_MAX)) {
+      const lineBytes = Buffer.byteLength(line)
+      if (batch.length >= SEND_BATCH_MESSAGES_MAX || batchBytes + lineBytes > STDIN_BATCH_BYTES_MAX) await flush()
+      if (batch.length === 0) firstUnsentLine = lineNumber
+      if (sentCount + batch.length >= STDIN_MESSAGES_MAX) throw badLine(`stdin holds more than ${STDIN_MESSAGES_MAX} messages: split it`)
+      batch.push({
+        body: lineBody(line, lineNumber, asJson),
+        ...(options.priority !== undefined ? { priority: options.priority } : {}),
+        ...(options.delayMs !== undefined ? { delayMs: options.delayMs } : {}),
+        // One id for all lines would keep only the first: line n gets ID-n, so a re-run of the same input adds nothing.
+        ...(options.dedupId !== undefined ? { dedupId: `${options.dedupId}-${lineNumber}` } : {}),
+      })
+      batchBytes += lineBytes
     }
-    const lineBytes = Buffer.byteLength(line)
-    if (batch.length >= SEND_BATCH_MESSAGES_MAX || batchBytes + lineBytes > STDIN_BATCH_BYTES_MAX) await flush()
-    if (batch.length === 0) firstLineOfBatch = lineNumber
-    batch.push({
-      body: parseBody(line, asJson, `line ${lineNumber} of stdin`),
-      ...(options.priority !== undefined ? { priority: options.priority } : {}),
-      ...(options.delayMs !== undefined ? { delayMs: options.delayMs } : {}),
-      // One id for all lines would keep only the first: line n gets ID-n, so a re-run of the same input adds nothing.
-      ...(options.dedupId !== undefined ? { dedupId: `${options.dedupId}-${lineNumber}` } : {}),
+    await flush()
+  } catch (error) {
+    if (!isErrorLike(error)) throw error
+    const before = sentCount === 0 ? 'nothing was sent' : `the first ${sentCount} messages were sent`
+    throw new CommandFailure(error.code, `${error.message} (${before}; stdin from line ${firstUnsentLine} on was not)`, {
+      cause: error,
+      extra: { sent: sentCount, ...(settings.json ? { ids } : {}), notSentFromLine: firstUnsentLine },
     })
-    batchBytes += lineBytes
   }
-  await flush()
   if (settings.json) context.print('', { ids })
 }
 
@@ -164,7 +180,9 @@ const send: ClientCommand = {
     'With -, every non-blank line of stdin is one message; lines go out in',
     'batches of up to 1000 (all or nothing per batch), and with --dedup-id ID',
     'line n gets the dedup id ID-n, so sending the same input again within',
-    'five minutes adds nothing.',
+    'five minutes adds nothing. A failed batch, or a line that is not JSON or is',
+    'over 1 MiB, stops the command (exit 1), saying how many messages were sent',
+    'and the first line that was not.',
   ].join('\n'),
   options: {
     priority: { type: 'string', arg: 'P', help: `${PRIORITY_MIN} to ${PRIORITY_MAX}, higher is delivered first (0)` },
@@ -178,7 +196,7 @@ const send: ClientCommand = {
     const options = sendOptions(values)
     const asJson = values['json-body'] === true
     if (args[1] === '-') return (context) => sendLines(context, name, options, asJson)
-    const body = parseBody(args[1]!, asJson, 'BODY')
+    const body = argumentBody(args[1]!, asJson)
     return async ({ client, print }) => {
       const id = await client.queues.send(name, body, options)
       print(`${id}\n`, { id })

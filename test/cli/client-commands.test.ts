@@ -129,9 +129,15 @@ t.test('queue send - sends each line of stdin, in batches of at most 1000, with 
   t.same(JSON.parse(json.stdout), { ids: ['m2501', 'm2502'] })
   t.same(client.calls.at(-1)!.args[1], [{ body: 'a' }, { body: 'b' }], 'strings, blank lines skipped')
 
-  const badLine = await run(client, ['queue', 'send', 'jobs', '-', '--json-body'], { stdin: '{"ok":1}\nnot json\n' })
-  t.equal(badLine.code, 2)
-  t.match(badLine.stderr, /line 2 of stdin is not valid JSON/)
+  const before = client.calls.length
+  const badLine = await run(client, ['queue', 'send', 'jobs', '-', '--json-body'], { stdin: '{"ok":1}\n\nnot json\n' })
+  t.equal(badLine.code, 1, 'bad input data fails the command; it is not a usage error')
+  t.match(badLine.stderr, /^error INVALID_ARGUMENT: line 3 of stdin is not valid JSON \(--json-body\): .* \(nothing was sent; stdin from line 1 on was not\)\n$/)
+  t.equal(client.calls.length, before, 'the batch holding the bad line was not sent')
+
+  const longLine = await run(client, ['queue', 'send', 'jobs', '-'], { stdin: [Buffer.from('short\n'.repeat(1000)), Buffer.from('one more\n'), Buffer.alloc(1024 * 1024 + 1, 0x61)] })
+  t.equal(longLine.code, 1)
+  t.match(longLine.stderr, /^error PAYLOAD_TOO_LARGE: line 1002 of stdin is longer than 1048576 bytes.*\(the first 1000 messages were sent; stdin from line 1001 on was not\)\n$/)
 })
 
 t.test('queue send - that fails midway says what was sent', async (t) => {
@@ -146,7 +152,7 @@ t.test('queue send - that fails midway says what was sent', async (t) => {
   }
   const result = await run(client, ['queue', 'send', 'jobs', '-', '--json'], { stdin: lines })
   t.equal(result.code, 1)
-  t.equal(result.stderr, 'error DEADLINE_EXCEEDED: sendBatch gave up after 7 attempts (stdin from line 1001 on was not sent; the first 1000 messages were sent)\n')
+  t.equal(result.stderr, 'error DEADLINE_EXCEEDED: sendBatch gave up after 7 attempts (the first 1000 messages were sent; stdin from line 1001 on was not)\n')
   const document = JSON.parse(result.stdout) as { error: { code: string }; sent: number; ids: string[]; notSentFromLine: number }
   t.equal(document.error.code, 'DEADLINE_EXCEEDED')
   t.equal(document.sent, 1000)
