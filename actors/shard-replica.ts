@@ -576,6 +576,8 @@ export class ShardReplica {
       // Proposals in flight may still commit under the next leader.
       this.failWaiters({ code: 'TIMEOUT', message: `shard ${this.shard} lost leadership: the outcome is unknown` })
       this.failReads(notLeader(this.shard, this.leader))
+      // Only a leader's applies wake parked long-polls: answer them now (empty) instead of at their deadline.
+      for (const queue of [...this.parked.keys()]) this.releaseParked(queue, { ok: true, value: { messages: [] } })
     }
     if (!wasLeader && this.role === 'leader') {
       // The entry this leader appended on election; until it is applied the
