@@ -60,7 +60,7 @@ export function nodeRoutes(node: TroupeNode, metrics: HttpMetrics, addresses: ()
         const self = addresses()
         const nodes = node.nodes().map((member) =>
           member.state === 'self'
-            ? { id: member.id, peer: self.peer ?? member.peer, http: self.http, tcp: self.tcp ?? member.tcp ?? null, state: closing() ? 'leaving' : 'up' }
+            ? { id: member.id, peer: self.peer ?? member.peer, http: self.http, tcp: member.tcp ?? self.tcp ?? null, state: closing() ? 'leaving' : 'up' }
             : { id: member.id, peer: member.peer, http: member.http ?? null, tcp: member.tcp ?? null, state: member.state },
         )
         return jsonReply(200, {

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { shardForKey, shardForQueue } from '../../src/cluster/placement.js'
 import { planThreeNodes, type NodeProcess } from '../cli/helpers.js'
-import { call, errorOf, eventually, metricValue } from './helpers.js'
+import { call, errorOf, eventually, metricValue, undocumentedAnswers } from './helpers.js'
 
 const SHARDS = 4
 const dir = await mkdtemp(join(tmpdir(), 'troupe-http-cluster-'))
@@ -224,6 +224,10 @@ t.test('KV routes through a node that does not lead the key', { timeout: 60_000 
   t.equal((await call(at, 'DELETE', path)).status, 204)
   t.equal((await call(at, 'GET', path)).status, 404)
   t.equal((await call(at, 'DELETE', path)).status, 404)
+})
+
+t.test('every answer the nodes gave is documented in the OpenAPI document', async (t) => {
+  for (const node of nodes) t.same(await undocumentedAnswers(base(node)), [], `node ${node.id}`)
 })
 
 // Last: it kills and restarts a node.

@@ -4,7 +4,7 @@
 import t from 'tap'
 import type { ActorFactory } from '../../src/runtime/index.js'
 import { counterText, gaugeText, histogramText } from '../../src/http/prometheus-text.js'
-import { call, eventually, metricValue, startTestNode, startTestServer } from './helpers.js'
+import { call, eventually, metricValue, startTestNode, startTestServer, undocumentedAnswers } from './helpers.js'
 
 const { node, close: closeNode } = await startTestNode()
 const { server, base } = await startTestServer(node)
@@ -124,6 +124,10 @@ t.test('parked long-polls show per shard; a single node has no peer links', asyn
   t.equal(samples(text, 'troupe_shard_pending_proposals').size, 4)
   t.ok(text.includes('# TYPE troupe_peer_up gauge'))
   t.equal(samples(text, 'troupe_peer_up').size, 0)
+})
+
+t.test('every answer given in this file is documented in the OpenAPI document', async (t) => {
+  t.same(await undocumentedAnswers(base), [])
 })
 
 t.test('exposition text helpers: label escaping, counters, cumulative histogram buckets in the scaled unit', async (t) => {

@@ -3,7 +3,7 @@
 // the shard at once and takes none of the messages sent afterwards.
 import http from 'node:http'
 import t from 'tap'
-import { call, eventually, metricValue, startTestNode, startTestServer } from './helpers.js'
+import { call, eventually, metricValue, startTestNode, startTestServer, undocumentedAnswers } from './helpers.js'
 
 const { node, close: closeNode } = await startTestNode()
 const { server, base } = await startTestServer(node)
@@ -83,4 +83,8 @@ t.test('an HTTP client that leaves a long-poll: the wait leaves the shard and ta
     [['for the next client', 1]],
     'the next client gets it on its first delivery',
   )
+})
+
+t.test('every answer given in this file is documented in the OpenAPI document', async (t) => {
+  t.same(await undocumentedAnswers(base), [])
 })

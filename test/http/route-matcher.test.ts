@@ -67,6 +67,7 @@ t.test('node errors map to the contract statuses, with missing receipts, leader 
     [new TroupeError('UNAVAILABLE', 'x'), 503, 'UNAVAILABLE'],
     [new TroupeError('TIMEOUT', 'x'), 504, 'TIMEOUT'],
     [new TroupeError('NOT_LEADER', 'x', { leaderId: 3 }), 503, 'UNAVAILABLE'],
+    [new TroupeError('MOVED', 'x', { leaderId: 2 }), 503, 'UNAVAILABLE'],
   ]
   for (const [error, status, code] of cases) {
     const mapped = toHttpError(error)
@@ -77,6 +78,7 @@ t.test('node errors map to the contract statuses, with missing receipts, leader 
   const missing = toHttpError(new TroupeError('RECEIPT_NOT_FOUND', 'x', { missing: ['r2'] }))
   t.same(JSON.parse(errorBody(missing)), { error: { code: 'RECEIPT_NOT_FOUND', message: 'x', missing: ['r2'] } })
   t.same(JSON.parse(errorBody(toHttpError(new TroupeError('NOT_LEADER', 'y', { leaderId: 3 })))), { error: { code: 'UNAVAILABLE', message: 'y', leader: 3 } })
+  t.same(JSON.parse(errorBody(toHttpError(new TroupeError('MOVED', 'z', { leaderId: 2 })))), { error: { code: 'UNAVAILABLE', message: 'z', leader: 2 } })
   const unexpected = toHttpError(new Error('secret internals'))
   t.same([unexpected.status, unexpected.code], [500, 'INTERNAL'])
   t.notMatch(unexpected.message, /secret/, 'internal messages are not leaked')
