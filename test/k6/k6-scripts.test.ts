@@ -18,7 +18,8 @@ const TSC = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
 const TSC_TIMEOUT_MS = 60_000
 
 /** Modules k6 itself provides (its documented JavaScript API); anything else would fail to load in k6. */
-const K6_MODULES = new Set(['k6', 'k6/http', 'k6/metrics', 'k6/execution', 'k6/encoding', 'k6/crypto', 'k6/data', 'k6/timers', 'k6/options'])
+// (`k6/options` is types only: JSDoc may name it, an import may not.)
+const K6_MODULES = new Set(['k6', 'k6/http', 'k6/metrics', 'k6/execution', 'k6/encoding', 'k6/crypto', 'k6/data', 'k6/timers'])
 
 async function typeCheck(project: string): Promise<{ code: number; output: string }> {
   try {
@@ -147,6 +148,19 @@ async function importClosure(entry: string): Promise<Map<string, ts.SourceFile>>
   return files
 }
 
+/** String literals and template parts that spell an API path: only lib/routes.js may. */
+function apiPathLiterals(source: ts.SourceFile): string[] {
+  const found: string[] = []
+  const visit = (node: ts.Node): void => {
+    if ((ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node) || ts.isTemplateHead(node) || ts.isTemplateMiddle(node) || ts.isTemplateTail(node)) && node.text.includes('/v1/')) {
+      found.push(node.text)
+    }
+    ts.forEachChild(node, visit)
+  }
+  visit(source)
+  return found
+}
+
 /** `__ENV.NAME` reads in a file. */
 function envReads(source: ts.SourceFile): Set<string> {
   const names = new Set<string>()
@@ -171,6 +185,12 @@ for (const script of SCRIPTS) {
     const reads = new Set([...closure.values()].flatMap((source) => [...envReads(source)]))
     t.ok(reads.has('BASE_URL'), '__ENV.BASE_URL is read')
     t.ok(reads.has('TOKEN'), '__ENV.TOKEN is read')
+    const routesFile = join(K6_DIR, 'lib', 'routes.js')
+    t.ok(closure.has(routesFile), 'the script calls the API through lib/routes.js')
+    t.ok(apiPathLiterals(closure.get(routesFile)!).length >= 5, 'the detector sees the paths spelled in lib/routes.js')
+    for (const [file, source] of closure) {
+      if (file !== routesFile) t.same(apiPathLiterals(source), [], `${file.slice(K6_DIR.length + 1)} spells no API path of its own`)
+    }
     for (const source of closure.values()) {
       for (const specifier of shapeOf(source).imports) {
         t.ok(specifier.startsWith('./') || specifier.startsWith('../') || K6_MODULES.has(specifier), `${source.fileName.slice(K6_DIR.length + 1)} imports '${specifier}', which k6 can load`)

@@ -35,8 +35,10 @@ let worker: Worker | undefined
 let shared: SharedArrayBuffer | undefined
 
 export function syncRequests(requests: SyncHttpRequest[]): SyncHttpResult[] {
-  worker ??= new Worker(new URL('./sync-http-worker.js', import.meta.url))
-  worker.unref()
+  if (worker === undefined) {
+    worker = new Worker(new URL('./sync-http-worker.js', import.meta.url))
+    worker.unref()
+  }
   shared ??= new SharedArrayBuffer(8 + ANSWER_BYTES_MAX)
   const flags = new Int32Array(shared, 0, 2)
   Atomics.store(flags, 0, 0)
