@@ -12,10 +12,11 @@
 // - anything else fails at once.
 // The call's deadline bounds everything: past it, DEADLINE_EXCEEDED with the
 // last error as `cause`.
+import { Cancellation } from './cancellation.js'
 import type { ResolvedClientOptions } from './client-options.js'
 import { TroupeClientError, type ErrorCode } from './client-error.js'
 import type { ConnectionPool } from './connection-pool.js'
-import { retryDelayMs, sleep } from './retry-backoff.js'
+import { retryDelayMs, sleepCancellable } from './retry-backoff.js'
 import type { Route, Router } from './router.js'
 
 /** A bound on attempts whatever the deadline (a call spinning through redirects is a bug, not a plan). */
@@ -68,12 +69,12 @@ export class CallExecutor {
         ...(lastError?.leader ? { leader: lastError.leader } : {}),
       })
     }
-    const controller = new AbortController()
-    const timer = setTimeout(() => controller.abort(deadlineError()), budgetMs)
+    const deadline = new Cancellation<TroupeClientError>()
+    const timer = setTimeout(() => deadline.cancel(deadlineError()), budgetMs)
     const backOff = async (retryAfterMs?: number): Promise<void> => {
       const delayMs = retryDelayMs(backoffs++, { initialMs: this.#options.retryInitialMs, maxMs: this.#options.retryMaxMs }, retryAfterMs)
       if (Date.now() + delayMs >= deadlineAt) throw deadlineError()
-      await sleep(delayMs, controller.signal)
+      await sleepCancellable(delayMs, deadline)
     }
     try {
       while (attempts < CALL_ATTEMPTS_MAX) {
@@ -98,9 +99,9 @@ export class CallExecutor {
         }
         attempts++
         try {
-          return await connection.request(spec.op, spec.args, controller.signal)
+          return await connection.request(spec.op, spec.args, deadline)
         } catch (error) {
-          if (controller.signal.aborted) throw controller.signal.reason
+          if (deadline.cancelled) throw deadline.reason
           lastError = asClientError(error)
         }
         const code = lastError.code

@@ -18,6 +18,7 @@ import { FrameDecoder, FRAME_HEADER_BYTES, NO_FRAME } from '../net/frame-decoder
 import { NetError } from '../net/net-error.js'
 import { parsePeerAddress } from '../net/peer-address.js'
 import { createWirePackr } from '../net/wire-codec.js'
+import type { Cancellation } from './cancellation.js'
 import { errorFromWire, TroupeClientError } from './client-error.js'
 
 export const PROTOCOL_VERSION = 1
@@ -57,8 +58,8 @@ interface PendingRequest {
   done: boolean
   resolve(value: unknown): void
   reject(error: TroupeClientError): void
-  signal: AbortSignal | undefined
-  onAbort: (() => void) | undefined
+  cancellation: Cancellation | undefined
+  unsubscribe: (() => void) | undefined
 }
 
 type State = 'connecting' | 'open' | 'closed'
@@ -124,10 +125,10 @@ export class ClientConnection {
   /**
    * Sends `{ id, op, ...args }` and resolves with the answer's `r`, or rejects
    * with the node's error (TroupeClientError with the protocol code). When
-   * `signal` aborts first, rejects with the signal's reason and forgets the
+   * `cancellation` fires first, rejects with its reason and forgets the
    * request (its slot is freed when the node answers).
    */
-  request(op: string, args: Readonly<Record<string, unknown>>, signal?: AbortSignal): Promise<unknown> {
+  request(op: string, args: Readonly<Record<string, unknown>>, cancellation?: Cancellation): Promise<unknown> {
     if (this.#state !== 'open') {
       return Promise.reject(this.#closeReason ?? new TroupeClientError('CONNECTION_FAILED', `connection to ${this.address} is not open`))
     }
@@ -144,14 +145,13 @@ export class ClientConnection {
       )
     }
     return new Promise<unknown>((resolve, reject) => {
-      const pending: PendingRequest = { id, frame, written: false, done: false, resolve, reject, signal, onAbort: undefined }
-      if (signal) {
-        if (signal.aborted) {
-          reject(abortReason(signal))
+      const pending: PendingRequest = { id, frame, written: false, done: false, resolve, reject, cancellation, unsubscribe: undefined }
+      if (cancellation) {
+        if (cancellation.cancelled) {
+          reject(cancelReason(cancellation))
           return
         }
-        pending.onAbort = () => this.#abandon(pending)
-        signal.addEventListener('abort', pending.onAbort, { once: true })
+        pending.unsubscribe = cancellation.subscribe(() => this.#abandon(pending))
       }
       if (this.inFlight < this.#maxInFlight) this.#dispatch(pending)
       else this.#waiting.push(pending)
@@ -207,7 +207,7 @@ export class ClientConnection {
   #abandon(pending: PendingRequest): void {
     if (pending.done) return
     pending.done = true
-    const reason = abortReason(pending.signal!)
+    const reason = cancelReason(pending.cancellation!)
     if (this.#inFlight.delete(pending.id)) {
       // Not yet written: the slot frees now (#flush skips it); written: when the answer comes.
       if (pending.written) this.#abandoned.add(pending.id)
@@ -218,7 +218,7 @@ export class ClientConnection {
 
   #settle(pending: PendingRequest): void {
     pending.done = true
-    if (pending.signal && pending.onAbort) pending.signal.removeEventListener('abort', pending.onAbort)
+    pending.unsubscribe?.()
   }
 
   #promoteWaiting(): void {
@@ -393,8 +393,8 @@ function numberField(answer: Record<string, unknown>, name: string, fallback: nu
   return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : fallback
 }
 
-function abortReason(signal: AbortSignal): TroupeClientError {
-  const reason: unknown = signal.reason
+function cancelReason(cancellation: Cancellation): TroupeClientError {
+  const reason: unknown = cancellation.reason
   return reason instanceof TroupeClientError ? reason : new TroupeClientError('CLOSED', 'the request was cancelled', { cause: reason })
 }
 

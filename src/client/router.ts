@@ -3,6 +3,7 @@
 // Also keeps the view fresh: a refresh asks any reachable node for `cluster`
 // and runs at most once per REFRESH_INTERVAL_MS, however many calls ask.
 import type { Logger } from 'pino'
+import type { Cancellation } from './cancellation.js'
 import { ClusterView, parseClusterMap } from './cluster-view.js'
 import { TroupeClientError } from './client-error.js'
 import type { ClusterMap } from './client-types.js'
@@ -52,14 +53,14 @@ export class Router {
   }
 
   /** Asks nodes for the cluster map until one answers; rejects when none does. Not rate-limited. */
-  async fetch(signal?: AbortSignal): Promise<ClusterMap> {
+  async fetch(cancellation?: Cancellation): Promise<ClusterMap> {
     const candidates = [...new Set([...this.#pool.openAddresses(), ...(this.#view?.addresses() ?? []), ...this.#seeds])].slice(0, REFRESH_TRIES_MAX)
     let lastError: unknown
     for (const address of candidates) {
-      if (signal?.aborted) break
+      if (cancellation?.cancelled) break
       try {
         const connection = await this.#pool.get(address)
-        const map = parseClusterMap(await connection.request('cluster', {}, signal))
+        const map = parseClusterMap(await connection.request('cluster', {}, cancellation))
         if (this.#view) this.#view.update(map)
         else this.#view = new ClusterView(map)
         this.#lastRefreshAt = Date.now()

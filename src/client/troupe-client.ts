@@ -1,6 +1,7 @@
 // connect() and the client it returns: queues, KV, the cluster map and the
 // consumer helper, all over one connection per node (see README.md).
 import { CallExecutor } from './call-executor.js'
+import { Cancellation } from './cancellation.js'
 import { resolveClientOptions, type ConnectOptions, type ResolvedClientOptions } from './client-options.js'
 import { TroupeClientError } from './client-error.js'
 import type { ClusterMap } from './client-types.js'
@@ -73,8 +74,9 @@ export class TroupeClient {
     const deadlineAt = Date.now() + this.#options.deadlineMs
     let lastError: unknown
     for (let attempt = 0; ; attempt++) {
+      const limit = Cancellation.after(Math.max(1, deadlineAt - Date.now()), () => new TroupeClientError('CONNECTION_FAILED', 'connect() ran out of time'))
       try {
-        await this.#router.fetch(AbortSignal.timeout(Math.max(1, deadlineAt - Date.now())))
+        await this.#router.fetch(limit.cancellation)
         return
       } catch (error) {
         lastError = error
@@ -82,6 +84,8 @@ export class TroupeClient {
           this.#pool.closeAll()
           throw error
         }
+      } finally {
+        limit.dispose()
       }
       const delayMs = retryDelayMs(attempt, { initialMs: this.#options.retryInitialMs, maxMs: this.#options.retryMaxMs })
       if (Date.now() + delayMs >= deadlineAt) break
