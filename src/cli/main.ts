@@ -3,10 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { startHttpServer, rateLimitFromEnv, parseRateSpec, type RateLimitOptions } from '../http/index.js'
-import { startClientServer } from '../net/index.js'
-import { startNode } from '../node/start-node.js'
-import { createDefaultLogger } from '../runtime/logger.js'
+import type { RateLimitOptions } from '../http/index.js'
 
 const usage = `usage: troupe <command> [options]
 
@@ -88,6 +85,11 @@ export function splitAddress(name: string, text: string): { host: string; port: 
 }
 
 async function start(argv: string[]): Promise<number> {
+  // Loaded here, not at the top: client commands need none of the node's code.
+  const { startHttpServer, rateLimitFromEnv, parseRateSpec } = await import('../http/index.js')
+  const { startClientServer } = await import('../net/index.js')
+  const { startNode } = await import('../node/start-node.js')
+  const { createDefaultLogger } = await import('../runtime/logger.js')
   const { values } = parseArgs({ args: argv, options: startOptions, strict: true })
   if (option(values, 'join') !== undefined) {
     throw new UsageError('--join is not supported yet: give every initial member the same --cluster list')
