@@ -294,7 +294,7 @@ export class ClientConnection {
   }
 
   #flush(): void {
-    if (this.#phase === 'closed' || this.#awaitingDrain) return
+    if (this.#phase === 'closed' || this.#awaitingDrain || this.#socket.writableEnded) return
     const buffers = this.#outbound.take()
     if (buffers.length === 0) return
     let writable = true
