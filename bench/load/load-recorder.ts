@@ -22,6 +22,16 @@ export interface RecordedRun extends LatencySummary {
   series: SecondFigures[]
 }
 
+/**
+ * hdr reports a percentile as the highest value equivalent to its bucket,
+ * which can exceed the exact maximum by the histogram's precision; a
+ * percentile above the maximum would read as nonsense.
+ */
+function summary(histogram: hdr.Histogram): LatencySummary {
+  const s = summarize(histogram)
+  return { p50Ms: Math.min(s.p50Ms, s.maxMs), p99Ms: Math.min(s.p99Ms, s.maxMs), p999Ms: Math.min(s.p999Ms, s.maxMs), maxMs: s.maxMs }
+}
+
 /** Distinct error labels kept; further ones are counted under OTHER. */
 const MAX_ERROR_LABELS = 32
 
@@ -64,14 +74,14 @@ export class LoadRecorder {
   }
 
   result(): RecordedRun {
-    const kinds = [...this.byKind.entries()].map(([kind, entry]) => ({ kind, ops: entry.ops, items: entry.items, ...summarize(entry.histogram) }))
+    const kinds = [...this.byKind.entries()].map(([kind, entry]) => ({ kind, ops: entry.ops, items: entry.items, ...summary(entry.histogram) }))
     return {
       ops: this.total.totalCount,
       items: this.items,
       errors: this.errors,
       dropped: this.dropped,
       errorsByCode: Object.fromEntries(this.errorsByCode),
-      ...summarize(this.total),
+      ...summary(this.total),
       kinds,
       series: this.buckets.series(),
     }
