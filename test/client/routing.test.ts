@@ -140,3 +140,33 @@ t.test('connect() finds the cluster through any live seed', async (t) => {
   t.teardown(() => client.close())
   t.equal((await client.cluster()).nodes.length, 2)
 })
+
+t.test('NOT_LEADER without a leader (an election): the client backs off and asks again', async (t) => {
+  const { cluster, client } = await fakeClusterWithClient(t, { nodes: 3, shardCount: 1 })
+  await client.queues.put('jobs')
+  const heir = cluster.nodes.find((n) => n !== cluster.leaderOfQueue('jobs'))!
+  cluster.leaders.set(0, 0) // nobody leads: every node answers NOT_LEADER without a hint
+  let refusals = 0
+  cluster.intercept = (_node, request) => {
+    if (request.op === 'send' && ++refusals === 5) cluster.leaders.set(0, heir.id) // elected
+    return undefined
+  }
+  const id = await client.queues.send('jobs', 'after the election')
+  t.ok(refusals >= 5, `asked ${refusals} times`)
+  t.equal(heir.ops('send').at(-1)?.['body'], 'after the election')
+  t.ok(cluster.queues.get('jobs')!.messages.has(id))
+})
+
+t.test('backoff delays: full jitter under an exponential bound, never below retryAfterMs', async (t) => {
+  const { retryDelayMs } = await import('../../src/client/retry-backoff.js')
+  const backoff = { initialMs: 20, maxMs: 1_000 }
+  t.equal(retryDelayMs(0, backoff, 0, () => 0), 20, 'random 0: the whole bound')
+  t.equal(retryDelayMs(3, backoff, 0, () => 0), 160, 'the bound doubles per attempt')
+  t.equal(retryDelayMs(30, backoff, 0, () => 0), 1_000, 'capped at maxMs')
+  t.equal(retryDelayMs(3, backoff, 0, () => 0.999_999), 0, 'random near 1: next to nothing')
+  t.equal(retryDelayMs(0, backoff, 250, () => 0.5), 250, "the node's retryAfterMs is a floor")
+  for (let attempt = 0; attempt < 12; attempt++) {
+    const delay = retryDelayMs(attempt, backoff)
+    if (delay < 0 || delay > Math.min(1_000, 20 * 2 ** attempt)) t.fail(`attempt ${attempt}: ${delay} ms is out of bounds`)
+  }
+})
