@@ -136,7 +136,8 @@ async function start(argv: string[]): Promise<number> {
     ...(secret ? { clusterSecret: secret } : {}),
   })
   const token = process.env['TROUPE_TOKEN'] || undefined
-  const clientServer = await startClientServer(node, { host: tcp.host, port: tcp.port, ...(token ? { token } : {}), logger: log })
+  // Shutdown budget (10 s): ≤ 3 s for client requests in flight, then the node's leadership hand-over (≤ 3 s) and stop.
+  const clientServer = await startClientServer(node, { host: tcp.host, port: tcp.port, closeGraceMs: 3_000, ...(token ? { token } : {}), logger: log })
   const server = await startHttpServer(node, {
     host: http.host,
     port: http.port,
