@@ -97,14 +97,14 @@ export function isTroupeClientError(error: unknown, code?: ErrorCode): error is 
 /** The error a node answered with, from the wire form `{ code, message, leader?, missing?, retryAfterMs? }`. */
 export function errorFromWire(wire: unknown): TroupeClientError {
   if (typeof wire !== 'object' || wire === null) {
-    return new TroupeClientError('UNAVAILABLE', `the node answered with an error that is not an object: ${JSON.stringify(wire)}`)
+    return new TroupeClientError('INTERNAL', `the node answered with an error that is not an object: ${JSON.stringify(wire)}`)
   }
   const fields = wire as Record<string, unknown>
   const message = typeof fields['message'] === 'string' ? fields['message'] : 'no message'
-  // An unknown code from a newer node is not retried blindly: it surfaces as is
-  // through INVALID_ARGUMENT's non-retryable path, with the code in the message.
+  // A code this client does not know (a newer node) says nothing about what
+  // happened: treated as INTERNAL, an unknown outcome, with the code in the message.
   if (!isProtocolErrorCode(fields['code'])) {
-    return new TroupeClientError('INVALID_ARGUMENT', `the node answered with an unknown error code ${JSON.stringify(fields['code'])}: ${message}`)
+    return new TroupeClientError('INTERNAL', `the node answered with an unknown error code ${JSON.stringify(fields['code'])}: ${message}`)
   }
   const details: TroupeClientErrorDetails = {}
   const leader = leaderFromWire(fields['leader'])
