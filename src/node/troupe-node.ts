@@ -415,11 +415,11 @@ export class TroupeNode {
         () => [],
       ),
     )
+    const hosted = [...Array(this.gateway.shardCount).keys()].filter((shard) => this.gateway.shards[shard] !== undefined)
+    const statuses = hosted.map((shard) => this.gateway.status(shard).catch(() => undefined))
     const shards: NodeMetrics['shards'] = []
-    for (let shard = 0; shard < this.gateway.shardCount; shard++) {
-      if (!this.gateway.shards[shard]) continue
-      const status = await this.gateway.status(shard).catch(() => undefined)
-      if (status) shards.push({ id: shard, parkedReceives: status.parkedReceives, pendingProposals: status.pendingProposals })
+    for (const status of await Promise.all(statuses)) {
+      if (status) shards.push({ id: status.shard, parkedReceives: status.parkedReceives, pendingProposals: status.pendingProposals })
     }
     const main = this.system.metrics().map((actor) => ({ ...actor, thread: 'main' }))
     return { wal: await wal, actors: [...main, ...(await Promise.all(threads)).flat()], shards }
