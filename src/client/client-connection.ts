@@ -12,6 +12,13 @@
 // When the connection dies, a request's fate depends on whether its frame was
 // handed to the socket: not yet → CONNECTION_FAILED (known not sent, safe to
 // retry); already → CONNECTION_LOST (the node may have applied it).
+//
+// A node that hangs (stopped process, partition without a reset) closes
+// nothing, so silence is watched: while requests wait and nothing has arrived
+// for half of `livenessTimeoutMs`, a `ping` goes out; still nothing at the
+// full timeout, and the connection is declared lost. One in-flight slot below
+// the node's limit is kept free so the ping is always read, even behind a
+// connection full of long polls.
 import { connect as netConnect, type Socket } from 'node:net'
 import type { Logger } from 'pino'
 import { FrameDecoder, FRAME_HEADER_BYTES, NO_FRAME } from '../net/frame-decoder.js'
@@ -39,6 +46,7 @@ export interface ClientConnectionOptions {
   maxInFlight: number
   maxQueued: number
   keepAliveIntervalMs: number
+  livenessTimeoutMs: number
   logger: Logger | undefined
   /** Called once, when the connection is gone (whatever the reason). */
   onClose?: (connection: ClientConnection, reason: TroupeClientError) => void
@@ -86,6 +94,10 @@ export class ClientConnection {
   #flushScheduled = false
   #wroteSinceKeepAlive = false
   #keepAliveTimer: NodeJS.Timeout | undefined
+  #livenessTimer: NodeJS.Timeout | undefined
+  /** Since when requests wait with nothing received (meaningful only while some are in flight). */
+  #silentSinceMs = 0
+  #probeId: number | undefined
   #closeReason: TroupeClientError | undefined
   #opened: Promise<Welcome>
 
@@ -181,6 +193,7 @@ export class ClientConnection {
   }
 
   #dispatch(pending: PendingRequest): void {
+    if (this.inFlight === 0) this.#silentSinceMs = Date.now()
     this.#inFlight.set(pending.id, pending)
     this.#outbox.push(pending)
     if (!this.#flushScheduled) {
@@ -291,6 +304,7 @@ export class ClientConnection {
     if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) {
       throw new Error('a frame that is not a map')
     }
+    this.#silentSinceMs = Date.now()
     const answer = frame as Record<string, unknown>
     if (this.#state === 'connecting') return this.#onHandshakeAnswer(answer)
     const id = answer['id']
@@ -329,9 +343,10 @@ export class ClientConnection {
     }
     this.#welcome = welcome
     this.#maxFrameBytes = welcome.maxFrameBytes
-    this.#maxInFlight = Math.max(1, Math.min(this.#options.maxInFlight, welcome.maxInFlight))
+    this.#maxInFlight = Math.max(1, Math.min(this.#options.maxInFlight, welcome.maxInFlight - 1))
     this.#state = 'open'
     this.#startKeepAlive()
+    this.#startLivenessCheck()
     const end = this.#onHandshakeEnd
     this.#onHandshakeEnd = undefined
     end?.(undefined, welcome)
@@ -346,6 +361,35 @@ export class ClientConnection {
     this.#keepAliveTimer.unref()
   }
 
+  #startLivenessCheck(): void {
+    const timeoutMs = this.#options.livenessTimeoutMs
+    this.#livenessTimer = setInterval(() => {
+      if (this.#state !== 'open') return
+      const waiting = this.inFlight - (this.#probeId !== undefined ? 1 : 0)
+      if (waiting <= 0) return
+      const silentMs = Date.now() - this.#silentSinceMs
+      if (silentMs >= timeoutMs) {
+        this.#shutdown(new TroupeClientError('CONNECTION_LOST', `${this.address} sent nothing for ${silentMs} ms while ${waiting} request(s) waited, a ping included`))
+      } else if (silentMs >= timeoutMs / 2 && this.#probeId === undefined) {
+        this.#probe()
+      }
+    }, Math.max(1, Math.floor(timeoutMs / 4)))
+    this.#livenessTimer.unref()
+  }
+
+  /** A ping outside the in-flight cap: any answer proves the node alive. */
+  #probe(): void {
+    const id = this.#nextId++
+    this.#probeId = id
+    const done = (): void => {
+      if (this.#probeId === id) this.#probeId = undefined
+    }
+    const pending: PendingRequest = { id, frame: this.#encode({ id, op: 'ping' }), written: false, done: false, resolve: done, reject: done, cancellation: undefined, unsubscribe: undefined }
+    this.#inFlight.set(id, pending)
+    this.#outbox.push(pending)
+    this.#flush()
+  }
+
   #shutdown(reason: TroupeClientError): void {
     if (this.#state === 'closed') return
     const wasConnecting = this.#state === 'connecting'
@@ -354,6 +398,7 @@ export class ClientConnection {
     const final = this.#closeReason && !wasConnecting && reason.code === 'CONNECTION_LOST' ? withCause(reason, this.#closeReason) : reason
     this.#closeReason = final
     if (this.#keepAliveTimer) clearInterval(this.#keepAliveTimer)
+    if (this.#livenessTimer) clearInterval(this.#livenessTimer)
     this.#socket.destroy()
     const end = this.#onHandshakeEnd
     this.#onHandshakeEnd = undefined

@@ -31,6 +31,8 @@ export interface ConnectOptions {
   maxQueuedPerConnection?: number
   /** A keep-alive frame goes out after this long without writing. Default 30 000 (the node closes idle connections after 300 s). */
   keepAliveIntervalMs?: number
+  /** A connection with requests waiting and nothing received for this long (a ping sent halfway included) is declared lost. Default 5 000. */
+  livenessTimeoutMs?: number
   logger?: Logger
 }
 
@@ -46,6 +48,7 @@ export interface ResolvedClientOptions {
   maxInFlightPerConnection: number
   maxQueuedPerConnection: number
   keepAliveIntervalMs: number
+  livenessTimeoutMs: number
   logger: Logger | undefined
 }
 
@@ -59,6 +62,7 @@ export const clientDefaults = Object.freeze({
   maxInFlightPerConnection: 1024,
   maxQueuedPerConnection: 65_536,
   keepAliveIntervalMs: 30_000,
+  livenessTimeoutMs: 5_000,
 })
 
 /** Seeds beyond this are ignored: a map fetched from any one of them names the rest. */
@@ -88,6 +92,7 @@ export function resolveClientOptions(options: ConnectOptions): ResolvedClientOpt
     maxInFlightPerConnection: positive('maxInFlightPerConnection', options.maxInFlightPerConnection, clientDefaults.maxInFlightPerConnection),
     maxQueuedPerConnection: positive('maxQueuedPerConnection', options.maxQueuedPerConnection, clientDefaults.maxQueuedPerConnection),
     keepAliveIntervalMs: positive('keepAliveIntervalMs', options.keepAliveIntervalMs, clientDefaults.keepAliveIntervalMs),
+    livenessTimeoutMs: positive('livenessTimeoutMs', options.livenessTimeoutMs, clientDefaults.livenessTimeoutMs),
     logger: options.logger,
   }
   if (resolved.retryMaxMs < resolved.retryInitialMs) throw invalid('retry.maxMs must be at least retry.initialMs')

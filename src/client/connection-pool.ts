@@ -56,6 +56,7 @@ export class ConnectionPool {
         maxInFlight: options.maxInFlightPerConnection,
         maxQueued: options.maxQueuedPerConnection,
         keepAliveIntervalMs: options.keepAliveIntervalMs,
+        livenessTimeoutMs: options.livenessTimeoutMs,
         logger: options.logger,
         onClose: (closed, reason) => {
           if (this.#open.get(address) === closed) this.#open.delete(address)

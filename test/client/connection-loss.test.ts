@@ -83,3 +83,19 @@ t.test('a node that goes away: calls move to the new leader once the map says so
   t.equal(heir.ops('send').length, 1)
   t.equal(cluster.queues.get('jobs')!.messages.get(id)?.body, 'after failover')
 })
+
+t.test('a node that hangs (answers nothing, closes nothing) is detected by a ping and left', async (t) => {
+  const { cluster, client } = await fakeClusterWithClient(t, { nodes: 3, shardCount: 1 }, { livenessTimeoutMs: 200 })
+  await client.queues.put('jobs')
+  await client.queues.send('jobs', 'before')
+  const [delivery] = await client.queues.receive('jobs')
+  const hung = cluster.leaderOfQueue('jobs')
+  const heir = cluster.nodes.find((n) => n !== hung)!
+  cluster.intercept = (node) => (node === hung ? 'hold' : undefined)
+  cluster.leaders.set(0, heir.id) // the others elected a new leader; the client does not know yet
+  await t.rejects(client.queues.ack('jobs', delivery!.receipt), { code: 'CONNECTION_LOST', attempts: 1 }, 'an ack on the hung node: outcome unknown')
+  t.ok(hung.ops('ping').length >= 1, 'a ping probed the silent connection')
+  const id = await client.queues.send('jobs', 'after')
+  t.ok(heir.ops('send').some((r) => r['body'] === 'after'), 'the send went to the new leader')
+  t.ok(cluster.queues.get('jobs')!.messages.has(id))
+})
