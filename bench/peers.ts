@@ -8,7 +8,7 @@
 // next one starts (never two at once). See bench/peers/README.md.
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { BenchMain, BenchResult } from './lib/report.js'
 import { runBullmq } from './peers/bullmq-peer.js'
@@ -35,7 +35,18 @@ function log(line: string): void {
 }
 
 /** The CONTRACT §6 object: the headline is Troupe's single enqueue; every row is in `rows`. */
-export function peersResult(options: PeersOptions, troupe: PeerMeasurement[], rows: ComparisonRow[], failures: SystemFailure[]): BenchResult {
+/** The 1-minute load average, to 2 decimals: on a shared 2-core machine it says how quiet the run was. */
+function loadAverage1m(): number {
+  return Math.round(loadavg()[0]! * 100) / 100
+}
+
+export function peersResult(
+  options: PeersOptions,
+  troupe: PeerMeasurement[],
+  rows: ComparisonRow[],
+  failures: SystemFailure[],
+  loadAverage: { start: number; end: number },
+): BenchResult {
   const headline = troupe.find((m) => m.workload === 'enqueue-1')?.result
   const result: BenchResult = {
     bench: 'peers',
@@ -46,6 +57,7 @@ export function peersResult(options: PeersOptions, troupe: PeerMeasurement[], ro
     durationS: options.durationMs / 1000,
     systems: options.systems,
     transport: options.transport,
+    loadAverage1m: loadAverage,
     rows,
     failures,
   }
@@ -69,6 +81,7 @@ export const main: BenchMain = async (args) => {
   process.once('SIGINT', onInterrupt)
   process.once('SIGTERM', onInterrupt)
   log(`systems: ${options.systems.join(', ')}; ${options.clients} callers, ${options.sizeBytes}-byte payloads, ${options.warmupMs / 1000} s warm-up + ${options.durationMs / 1000} s per row; Troupe over ${options.transport}`)
+  const loadAtStart = loadAverage1m()
   const peers: PeerMeasurement[] = []
   const troupe: PeerMeasurement[] = []
   const failures: SystemFailure[] = []
@@ -97,8 +110,13 @@ export const main: BenchMain = async (args) => {
     process.removeListener('exit', removeRoot)
   }
   const rows = compare(peers, troupe)
+  const loadAverage = { start: loadAtStart, end: loadAverage1m() }
   process.stdout.write(`${formatComparison(rows)}\n`)
+  process.stdout.write(
+    `\n${options.clients} callers, ${options.sizeBytes}-byte payloads, ${options.warmupMs / 1000} s warm-up + ${options.durationMs / 1000} s per row; ` +
+      `load average (1 min) ${loadAverage.start} at the start, ${loadAverage.end} at the end\n`,
+  )
   for (const failure of failures) process.stdout.write(`FAILED ${failure.system} (${failure.code}): ${failure.message.split('\n')[0]}\n`)
   if (failures.length > 0) process.exitCode = 1
-  return peersResult(options, troupe, rows, failures)
+  return peersResult(options, troupe, rows, failures, loadAverage)
 }
