@@ -20,6 +20,8 @@ import { LocalCluster } from './load/local-cluster.js'
 import { loadAverage } from './load/load-report.js'
 import { parseLoadSettings } from './load/load-settings.js'
 import { measureLoad } from './load/measure-load.js'
+import { shardForQueue } from '../src/cluster/placement.js'
+import { ingestQueueNames } from './load/ingest-scenario.js'
 import { createScenario } from './load/scenarios.js'
 import { busiestLeader, fetchClusterViews, leadersFromViews } from './load/shard-leaders.js'
 import type { RunWindow } from './load/window.js'
@@ -33,7 +35,8 @@ function sleepUntil(atMs: number): Promise<void> {
 const seconds = (fromMs: number, toMs: number) => Math.round((toMs - fromMs) / 10) / 100
 
 export const main: BenchMain = async ({ json, options }) => {
-  const defaults = new Map<string, string | true>([['duration', '30'], ['nodes', '3'], ['scenario', 'ingest']])
+  // 16 queues: the load spans the shards, so the kill hits the part of it that the victim led.
+  const defaults = new Map<string, string | true>([['duration', '30'], ['nodes', '3'], ['scenario', 'ingest'], ['queues', '16']])
   for (const [key, value] of options) if (key !== 'nodes' && key !== 'scenario' && key !== 'mode') defaults.set(key, value)
   const settings = parseLoadSettings(defaults)
   const killAtSec = numberOption(options, 'kill-at', 10)
@@ -49,7 +52,7 @@ export const main: BenchMain = async ({ json, options }) => {
   log(`starting 3 node processes (sync=${settings.sync}, ${settings.shards} shards)`)
   const cluster = await LocalCluster.start({ count: 3, sync: settings.sync, shards: settings.shards, ...(settings.threads !== undefined ? { threads: settings.threads } : {}) })
   const httpAddresses = cluster.nodes.map((node) => node.http)
-  const events: Partial<FailoverEvents> & { shardsLed?: number; shardCount?: number } = {}
+  const events: Partial<FailoverEvents> & { shardsLed?: number; shardCount?: number; queuesOnVictim?: number } = {}
   let longestStallAfterKillMs = 0
   try {
     const transport = await createTransport(settings.transport, {
@@ -59,7 +62,9 @@ export const main: BenchMain = async ({ json, options }) => {
       requestTimeoutMs: settings.requestTimeoutMs,
     })
     try {
-      const base = createScenario('ingest', { ...settings.scenarioSettings, runId: randomBytes(4).toString('hex') })
+      const runId = randomBytes(4).toString('hex')
+      const queueNames = ingestQueueNames(runId, settings.scenarioSettings.queues)
+      const base = createScenario('ingest', { ...settings.scenarioSettings, runId })
       // The longest time without any acknowledged operation after the kill: finer than the one-second buckets.
       let killedAtMs: number | undefined
       let lastSuccessMs = 0
@@ -82,8 +87,9 @@ export const main: BenchMain = async ({ json, options }) => {
         if (victim === undefined) throw new LoadError('NODE_PROCESS', 'no node reported a shard leader at the time of the kill')
         killedAtMs = performance.now()
         await cluster.kill(victim.id, 'SIGKILL')
-        Object.assign(events, { victimId: victim.id, shardsLed: victim.shardsLed, shardCount: leaders.size, killAtSec: seconds(window.measureFromMs, killedAtMs) })
-        log(`SIGKILL node ${victim.id} (led ${victim.shardsLed} of ${leaders.size} shards) at ${events.killAtSec} s`)
+        const queuesOnVictim = queueNames.filter((queue) => leaders.get(shardForQueue(queue, leaders.size)) === victim.id).length
+        Object.assign(events, { victimId: victim.id, shardsLed: victim.shardsLed, shardCount: leaders.size, queuesOnVictim, killAtSec: seconds(window.measureFromMs, killedAtMs) })
+        log(`SIGKILL node ${victim.id} (led ${victim.shardsLed} of ${leaders.size} shards, ${queuesOnVictim} of the ${queueNames.length} queues) at ${events.killAtSec} s`)
         await sleepUntil(killedAtMs + restartAfterSec * 1000)
         const restartMs = performance.now()
         events.restartAtSec = seconds(window.measureFromMs, restartMs)
@@ -113,13 +119,14 @@ export const main: BenchMain = async ({ json, options }) => {
       const figures = failoverFigures(run.series, killAt, events.restartAtSec)
       const stall = Math.round(longestStallAfterKillMs)
       const subtitle =
-        `ingest over ${settings.transport}, closed loop, ${settings.concurrency} workers, sync=${settings.sync}, ${settings.shards} shards; ` +
-        `node ${events.victimId} led ${events.shardsLed} of ${events.shardCount} shards`
+        `ingest over ${settings.transport} into ${settings.scenarioSettings.queues} queues, closed loop, ${settings.concurrency} workers, sync=${settings.sync}, ${settings.shards} shards; ` +
+        `node ${events.victimId} led ${events.shardsLed} of ${events.shardCount} shards (${events.queuesOnVictim} of the queues)`
       const svg = failoverChart(run.series, events as FailoverEvents, subtitle)
       const result = {
         bench: 'failover',
         transport: settings.transport,
         concurrency: settings.concurrency,
+        queues: settings.scenarioSettings.queues,
         sync: settings.sync,
         shards: settings.shards,
         durationS: durationSec,
@@ -131,7 +138,7 @@ export const main: BenchMain = async ({ json, options }) => {
         maxMs: run.maxMs,
         errors: run.errors,
         errorsByCode: run.errorsByCode,
-        victim: { id: events.victimId, shardsLed: events.shardsLed, shardCount: events.shardCount },
+        victim: { id: events.victimId, shardsLed: events.shardsLed, shardCount: events.shardCount, queuesLed: events.queuesOnVictim },
         killAtS: killAt,
         restartAtS: events.restartAtSec,
         readyAtS: events.readyAtSec,

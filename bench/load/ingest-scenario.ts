@@ -1,18 +1,25 @@
 // ingest (k6/ingest.js): many producers. Most operations send one message;
-// one in `batchEvery` sends a batch of `batchSize`.
-import type { OperationResult, Scenario, ScenarioSettings } from './scenario.js'
+// one in `batchEvery` sends a batch of `batchSize`. With `queues` > 1 the
+// operations go round robin over that many queues, so over several shards.
+import { inParallel, type OperationResult, type Scenario, type ScenarioSettings } from './scenario.js'
 import type { LoadClient } from './transport.js'
 
+/** The queues an ingest run with this `runId` sends to. */
+export function ingestQueueNames(runId: string, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => (count === 1 ? `load-ingest-${runId}` : `load-ingest-${runId}-${i}`))
+}
+
 export function ingestScenario(settings: ScenarioSettings): Scenario {
-  const queue = `load-ingest-${settings.runId}`
+  const queues = ingestQueueNames(settings.runId, settings.queues)
   const payload = 'x'.repeat(settings.payloadBytes)
   return {
     name: 'ingest',
     kinds: ['send', 'send-batch'],
     async setup(clients: LoadClient[]) {
-      await clients[0]!.createQueue(queue)
+      await inParallel(queues.length, clients.length, (i) => clients[i % clients.length]!.createQueue(queues[i]!))
     },
     async operate(client: LoadClient, sequence: number): Promise<OperationResult> {
+      const queue = queues[sequence % queues.length]!
       if (sequence % settings.batchEvery === settings.batchEvery - 1) {
         const bodies = Array.from({ length: settings.batchSize }, (_, i) => ({ n: sequence, i, payload }))
         await client.sendBatch(queue, bodies)
@@ -22,8 +29,8 @@ export function ingestScenario(settings: ScenarioSettings): Scenario {
       return { kind: 'send', items: 1 }
     },
     async teardown(client: LoadClient) {
-      await client.deleteQueue(queue)
+      for (const queue of queues) await client.deleteQueue(queue)
     },
-    stats: () => ({}),
+    stats: () => ({ queues: queues.length }),
   }
 }

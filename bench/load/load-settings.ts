@@ -37,6 +37,7 @@ export const DEFAULT_OPEN_RATE_PER_SEC = 1000
 export const MAX_CONCURRENCY = 10_000
 /** Longest run or warm-up: an hour of one-second buckets. */
 export const MAX_SECONDS = 3600
+export const MAX_QUEUES = 1000
 
 function choice<T extends string>(options: Map<string, string | true>, name: string, allowed: readonly T[], fallback: T): T {
   const raw = options.get(name)
@@ -90,6 +91,7 @@ export function parseLoadSettings(options: Map<string, string | true>, env: Node
     errorBackoffMs: numberOption(options, 'error-backoff-ms', 100),
     scenarioSettings: {
       payloadBytes: numberOption(options, 'size', d.payloadBytes, true),
+      queues: atMost('queues', numberOption(options, 'queues', d.queues, true), MAX_QUEUES),
       batchSize: atMost('batch-size', numberOption(options, 'batch-size', d.batchSize, true), 1000),
       batchEvery: numberOption(options, 'batch-every', d.batchEvery, true),
       prefill: numberOption(options, 'prefill', d.prefill, true),

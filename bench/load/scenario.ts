@@ -34,6 +34,8 @@ export interface ScenarioSettings {
   /** Unique per run, so runs against a long-lived node do not mix. */
   runId: string
   payloadBytes: number
+  /** ingest: queues the sends are spread over (round robin by operation number); each queue lives in one shard. */
+  queues: number
   /** ingest: one operation in `batchEvery` is a batch of `batchSize` messages. */
   batchSize: number
   batchEvery: number
@@ -50,6 +52,7 @@ export interface ScenarioSettings {
 
 export const DEFAULT_SCENARIO_SETTINGS: Omit<ScenarioSettings, 'runId'> = {
   payloadBytes: 100,
+  queues: 1,
   batchSize: 10,
   batchEvery: 10,
   prefill: 100_000,
