@@ -87,15 +87,18 @@ export class CallExecutor {
           await backOff()
           continue
         }
-        let connection
-        try {
-          connection = await this.#pool.get(address)
-        } catch (error) {
-          lastError = asClientError(error)
-          if (lastError.code !== 'CONNECTION_FAILED' && lastError.code !== 'UNAVAILABLE') throw withAttempts(lastError, attempts)
-          this.#forget(spec.route, address)
-          await backOff(lastError.retryAfterMs)
-          continue
+        let connection = this.#pool.openConnection(address)
+        if (!connection) {
+          try {
+            connection = await untilCancelled(this.#pool.get(address), deadline)
+          } catch (error) {
+            if (deadline.cancelled) throw deadline.reason
+            lastError = asClientError(error)
+            if (lastError.code !== 'CONNECTION_FAILED' && lastError.code !== 'UNAVAILABLE') throw withAttempts(lastError, attempts)
+            this.#forget(spec.route, address)
+            await backOff(lastError.retryAfterMs)
+            continue
+          }
         }
         attempts++
         try {
@@ -138,6 +141,24 @@ export class CallExecutor {
     if (route !== 'any') this.#router.view.forgetLeader(route.shard, address)
     this.#router.refreshSoon()
   }
+}
+
+/** `promise`, or the cancellation's reason if it fires first (opening a connection may take connectTimeoutMs). */
+function untilCancelled<T>(promise: Promise<T>, cancellation: Cancellation): Promise<T> {
+  if (cancellation.cancelled) return Promise.reject(cancellation.reason)
+  return new Promise<T>((resolve, reject) => {
+    const unsubscribe = cancellation.subscribe(() => reject(cancellation.reason))
+    promise.then(
+      (value) => {
+        unsubscribe()
+        resolve(value)
+      },
+      (error: unknown) => {
+        unsubscribe()
+        reject(error)
+      },
+    )
+  })
 }
 
 /** The deadline error made by the timer may predate the last attempt: it reports the final count. */

@@ -145,7 +145,13 @@ export class ClientConnection {
    */
   request(op: string, args: Readonly<Record<string, unknown>>, cancellation?: Cancellation): Promise<unknown> {
     if (this.#state !== 'open') {
-      return Promise.reject(this.#closeReason ?? new TroupeClientError('CONNECTION_FAILED', `connection to ${this.address} is not open`))
+      // Nothing is sent on a closed connection: CONNECTION_FAILED (safe to retry), never the CONNECTION_LOST it died of.
+      const reason = this.#closeReason
+      return Promise.reject(
+        reason?.code === 'CLOSED'
+          ? reason
+          : new TroupeClientError('CONNECTION_FAILED', `connection to ${this.address} is not open${reason ? `: ${reason.message}` : ''}`, { cause: reason }),
+      )
     }
     const id = this.#nextId++
     let frame: Buffer

@@ -25,6 +25,12 @@ export class ConnectionPool {
     return [...this.#open.keys()]
   }
 
+  /** The open connection to `address`, if there is one (the fast path of every call). */
+  openConnection(address: string): ClientConnection | undefined {
+    const open = this.#open.get(address)
+    return open?.isOpen ? open : undefined
+  }
+
   get(address: string): Promise<ClientConnection> {
     if (this.#closed) return Promise.reject(new TroupeClientError('CLOSED', 'the client is closed'))
     const open = this.#open.get(address)
