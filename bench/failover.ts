@@ -1,5 +1,5 @@
-// `npm run bench -- failover [--duration 30] [--kill-at 10] [--restart-after 5]
-//   [--transport http|tcp] [--concurrency 32] [--out DIR] [--progress] [--json]`
+// `npm run bench -- failover [--duration 30] [--warmup 5] [--kill-at 10] [--restart-after 5]
+//   [--transport http|tcp] [--concurrency 32] [--queues 16] [--out DIR] [--progress] [--json]`
 //
 // Three node processes under steady ingest load (closed loop). At --kill-at
 // seconds the node that leads the most shards (GET /v1/cluster) gets
@@ -36,7 +36,8 @@ const seconds = (fromMs: number, toMs: number) => Math.round((toMs - fromMs) / 1
 
 export const main: BenchMain = async ({ json, options }) => {
   // 16 queues: the load spans the shards, so the kill hits the part of it that the victim led.
-  const defaults = new Map<string, string | true>([['duration', '30'], ['nodes', '3'], ['scenario', 'ingest'], ['queues', '16']])
+  // 5 s of warm-up: throughput was seen to climb for several seconds after start (JIT, leaders settling).
+  const defaults = new Map<string, string | true>([['duration', '30'], ['warmup', '5'], ['nodes', '3'], ['scenario', 'ingest'], ['queues', '16']])
   for (const [key, value] of options) if (key !== 'nodes' && key !== 'scenario' && key !== 'mode') defaults.set(key, value)
   const settings = parseLoadSettings(defaults)
   const killAtSec = numberOption(options, 'kill-at', 10)

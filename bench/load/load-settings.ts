@@ -38,6 +38,8 @@ export const MAX_CONCURRENCY = 10_000
 /** Longest run or warm-up: an hour of one-second buckets. */
 export const MAX_SECONDS = 3600
 export const MAX_QUEUES = 1000
+/** Longer than the node's own 10 s commit timeout, so that its answer (504 TIMEOUT) is seen rather than the client giving up first. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000
 
 function choice<T extends string>(options: Map<string, string | true>, name: string, allowed: readonly T[], fallback: T): T {
   const raw = options.get(name)
@@ -87,7 +89,7 @@ export function parseLoadSettings(options: Map<string, string | true>, env: Node
     shards: numberOption(options, 'shards', 8, true),
     threads: options.has('threads') ? numberOption(options, 'threads', 1, true) : undefined,
     token: env['TROUPE_TOKEN'] || undefined,
-    requestTimeoutMs: numberOption(options, 'timeout-ms', 10_000),
+    requestTimeoutMs: numberOption(options, 'timeout-ms', DEFAULT_REQUEST_TIMEOUT_MS),
     errorBackoffMs: numberOption(options, 'error-backoff-ms', 100),
     scenarioSettings: {
       payloadBytes: numberOption(options, 'size', d.payloadBytes, true),
