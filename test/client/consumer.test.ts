@@ -124,3 +124,19 @@ t.test('sandboxed handlers run in worker threads; a throw there nacks', async (t
   t.match(stats, { processed: 2, failed: 1 })
   t.equal(cluster.nacks.length, 1)
 })
+
+t.test('a delivery that lapsed before its extension aborts the handler signal', async (t) => {
+  const { client } = await fakeClusterWithClient(t, { nodes: 1 })
+  await client.queues.put('jobs', { visibilityTimeoutMs: 60 })
+  await client.queues.send('jobs', 'too slow')
+  let reason: unknown
+  const consumer = client.consume('jobs', (_m, ctx) =>
+    new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => {
+      reason = ctx.signal.reason
+      resolve()
+    })), { waitMs: 20, extendEveryMs: 150 })
+  await waitFor('the handler told to give up', () => reason !== undefined)
+  const stats = await consumer.stop()
+  t.match(reason, { code: 'RECEIPT_NOT_FOUND' })
+  t.ok(stats.errors >= 1, 'the failed extension is counted')
+})
