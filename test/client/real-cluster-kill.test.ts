@@ -1,7 +1,8 @@
 // The SDK against a 3-node process cluster whose shard leader gets SIGKILL:
 // pipelined sends either resolve exactly once (their message is there, once)
 // or reject with a TroupeClientError; a consumer handles every message at
-// least once across the kill.
+// least once across the kill; a leader frozen with SIGSTOP (it closes
+// nothing) is left by the liveness check and sends go on with the new one.
 import t from 'tap'
 import { connect, TroupeClientError, type TroupeClient } from '../../src/client/index.js'
 import { missingServer, planNodes, stop, type NodePlan } from './real-nodes.js'
@@ -111,5 +112,34 @@ t.test('a shard leader killed under pipelined sends and a running consumer', { s
     const stats = await consumer.stop()
     t.equal(handled.size, CONSUMED, `every message handled (stats ${JSON.stringify(stats)})`)
     t.ok(stats.processed >= CONSUMED - stats.errors, 'acks went through for nearly all')
+
+    await stop(plan.nodes[victim - 1]!, 'SIGKILL')
+    plan.start(victim)
+    await plan.nodes[victim - 1]!.tcp
+  })
+
+  await t.test('a leader that hangs (SIGSTOP) is left by the liveness check; sends go on', async (t) => {
+    const fast = await connect({ nodes: seeds, deadlineMs: 30_000, livenessTimeoutMs: 1_000, clientName: 'stop-test' })
+    t.teardown(() => fast.close())
+    await fast.queues.put('paused')
+    const victim = await leaderOf(fast, 'paused', shardCount)
+    const frozen = plan.nodes[victim - 1]!
+    const sends: Promise<string>[] = []
+    for (let i = 0; i < 100; i++) sends.push(fast.queues.send('paused', { n: i }))
+    frozen.child.kill('SIGSTOP')
+    try {
+      for (let i = 100; i < 200; i++) sends.push(fast.queues.send('paused', { n: i }))
+      const outcomes = await Promise.allSettled(sends)
+      const ids = outcomes.filter((o): o is PromiseFulfilledResult<string> => o.status === 'fulfilled').map((o) => o.value)
+      const failures = outcomes.filter((o) => o.status === 'rejected').map((o) => (o as PromiseRejectedResult).reason as unknown)
+      t.ok(failures.every((e) => e instanceof TroupeClientError), 'failures are TroupeClientErrors')
+      t.equal(ids.length, 200, `every send resolved while the old leader was frozen (${failures.length} failed)`)
+    } finally {
+      frozen.child.kill('SIGCONT')
+    }
+    const messages = await drain(fast, 'paused')
+    const bodies = messages.map((m) => (m.body as { n: number }).n)
+    t.equal(new Set(bodies).size, bodies.length, 'no duplicates')
+    t.equal(bodies.length, 200, 'every send is in the queue')
   })
 })
