@@ -13,5 +13,6 @@ export function runWindow(nowMs: number, warmupMs: number, durationMs: number): 
 
 /** Whole seconds of measurement, at least 1: the number of one-second buckets. */
 export function measuredSeconds(window: RunWindow): number {
-  return Math.max(1, Math.ceil((window.endMs - window.measureFromMs) / 1000))
+  // Rounded to whole microseconds first: on fractional clocks end − start can come out as 15000.000000002 ms.
+  return Math.max(1, Math.ceil(Math.round((window.endMs - window.measureFromMs) * 1000) / 1_000_000))
 }

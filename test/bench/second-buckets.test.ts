@@ -3,6 +3,7 @@
 import t from 'tap'
 import { LoadRecorder } from '../../bench/load/load-recorder.js'
 import { SecondBuckets } from '../../bench/load/second-buckets.js'
+import { measuredSeconds, runWindow } from '../../bench/load/window.js'
 import { closeTo, SECOND_PRECISION } from './close-to.js'
 
 t.test('events land in the second they happened in, from the start of measurement', async (t) => {
@@ -59,4 +60,11 @@ t.test('the recorder counts totals even outside the buckets, and caps error labe
 t.test('rejects a bucket count out of range', async (t) => {
   t.throws(() => new SecondBuckets(0, 0), RangeError)
   t.throws(() => new SecondBuckets(0, 1.5), RangeError)
+})
+
+t.test('a run of N whole seconds has N buckets, whatever the fractional start time', async (t) => {
+  const counts = new Set<number>()
+  for (let i = 0; i < 1000; i++) counts.add(measuredSeconds(runWindow(i * 1234.567891, 15_000, 15_000)))
+  t.same([...counts], [15])
+  t.equal(measuredSeconds(runWindow(0, 0, 1500)), 2, 'a partial last second gets its bucket')
 })
