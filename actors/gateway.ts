@@ -95,7 +95,9 @@ export class Gateway {
         await sleep(delayMs)
         delayMs = Math.min(this.options.retryMaxMs, delayMs * 2)
         // Ask a replica here again: the leader may have moved or recovered.
+        // Without one, ask the next replica in turn (the one asked may be down).
         if (this.shards[shard]) target = this.localId
+        else target = nextReplica(this.replicasOf(shard), target)
         continue
       }
       throw new TroupeError(error.code as TroupeErrorCode, error.message, {
@@ -220,6 +222,10 @@ function runtimeToTroupe(error: unknown, shard: number): TroupeError {
     default:
       return new TroupeError('UNAVAILABLE', `shard ${shard} is unavailable: ${message}`)
   }
+}
+
+function nextReplica(replicas: number[], current: number): number {
+  return replicas[(replicas.indexOf(current) + 1) % replicas.length]!
 }
 
 function sleep(ms: number): Promise<void> {

@@ -43,8 +43,21 @@ export interface PeerRouterOptions {
 }
 
 interface PendingForward {
+  to: number
+  /** Whether the request may be run again when its answer is lost (see retrySafe). */
+  retrySafe: boolean
   resolve(reply: ShardReply<unknown>): void
   timer: NodeJS.Timeout
+}
+
+/**
+ * Requests the gateway may run again when their answer is lost: reads, and
+ * receives (a receive that did happen on the lost node only hides its
+ * messages until their visibility timeout, as a lost receive answer does
+ * anywhere). Proposals and leadership transfers are not.
+ */
+function retrySafe(msg: ShardMsg): boolean {
+  return msg.type !== 'propose' && msg.type !== 'transfer'
 }
 
 /** Forwarded requests waiting for an answer, per node; beyond it UNAVAILABLE. */
@@ -79,7 +92,10 @@ export class PeerRouter {
         if (event.state === 'connected') {
           this.connected.add(event.remoteId)
           this.transport?.send(event.remoteId, { t: 'info', ...this.local } satisfies PeerWireMessage)
-        } else this.connected.delete(event.remoteId)
+        } else {
+          this.connected.delete(event.remoteId)
+          this.failPending(event.remoteId)
+        }
       },
     }
     this.transport = await PeerTransport.start(transportOptions)
@@ -133,8 +149,28 @@ export class PeerRouter {
         this.pending.delete(id)
         resolve({ ok: false, error: { code: 'TIMEOUT', message: `node ${to} did not answer in time: the outcome is unknown` } })
       }, timeoutMs)
-      this.pending.set(id, { resolve, timer })
+      this.pending.set(id, { to, retrySafe: retrySafe(msg), resolve, timer })
     })
+  }
+
+  /**
+   * The link to node `to` went down: the answers to what was forwarded there
+   * will not come (a killed node answers nothing), so each request ends now
+   * instead of at its deadline. A retry-safe request fails UNAVAILABLE, which
+   * the gateway retries on the shard's next leader; a write may have been
+   * committed before the link went, so its outcome is unknown (TIMEOUT).
+   */
+  private failPending(to: number): void {
+    for (const [id, pending] of this.pending) {
+      if (pending.to !== to) continue
+      this.pending.delete(id)
+      clearTimeout(pending.timer)
+      pending.resolve(
+        pending.retrySafe
+          ? { ok: false, error: { code: 'UNAVAILABLE', message: `the link to node ${to} was lost before it answered` } }
+          : { ok: false, error: { code: 'TIMEOUT', message: `the link to node ${to} was lost before it answered: the outcome is unknown` } },
+      )
+    }
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,69 @@
+// PeerRouter: a forwarded request whose node goes away ends when the link
+// drops, not at its deadline; reads may be asked again (UNAVAILABLE), writes
+// have an unknown outcome (TIMEOUT).
+import pino from 'pino'
+import t from 'tap'
+import type { Gateway } from '../../actors/gateway.js'
+import { PeerRouter } from '../../actors/peer-router.js'
+import type { ShardMsg } from '../../actors/shard-actor.js'
+import type { ShardReply } from '../../actors/shard-replica.js'
+import { waitFor, type TestScope } from '../net/helpers.js'
+
+const logger = pino({ level: 'silent' })
+
+/** A gateway whose replicas take every request and never answer, as a node that is about to die. */
+function silentGateway(): { gateway: Gateway; asked: ShardMsg[] } {
+  const asked: ShardMsg[] = []
+  const gateway = {
+    shards: [],
+    callLocal: (_shard: number, msg: ShardMsg): Promise<ShardReply<unknown>> => {
+      asked.push(msg)
+      return new Promise(() => {})
+    },
+  } as unknown as Gateway
+  return { gateway, asked }
+}
+
+async function pair(t: TestScope) {
+  const remote = silentGateway()
+  // Node 1 dials node 2 (the lower id dials), so node 2 needs no address for node 1.
+  const router2 = new PeerRouter({ localId: 2, listen: '127.0.0.1:0', peers: new Map([[1, '127.0.0.1:1']]), secret: 's', logger }, remote.gateway)
+  await router2.start()
+  const router1 = new PeerRouter(
+    { localId: 1, listen: '127.0.0.1:0', peers: new Map([[2, router2.address]]), secret: 's', logger },
+    silentGateway().gateway,
+  )
+  await router1.start()
+  t.teardown(async () => {
+    await router1.close()
+    await router2.close()
+  })
+  await waitFor('link up', () => router1.peers()[0]!.state === 'up')
+  return { router1, router2, remote }
+}
+
+t.test('requests forwarded to a node whose link drops end at once: reads UNAVAILABLE, writes TIMEOUT', async (t) => {
+  const { router1, router2, remote } = await pair(t)
+  const timeoutMs = 60_000
+  const write = router1.forward(2, 0, { type: 'propose', command: { type: 'kv.delete', key: 'k' } as never }, timeoutMs)
+  const read = router1.forward(2, 0, { type: 'get', key: 'k', stale: false }, timeoutMs)
+  const receive = router1.forward(2, 0, { type: 'receive', command: { type: 'queue.receive', queue: 'q', max: 1 } as never, waitMs: 20_000 }, timeoutMs)
+  await waitFor('the remote node holds all three', () => remote.asked.length === 3)
+
+  const started = Date.now()
+  await router2.close()
+  const [w, r, rc] = await Promise.all([write, read, receive])
+  t.ok(Date.now() - started < 5_000, 'answered when the link dropped, long before the 60 s deadline')
+  t.match(w, { ok: false, error: { code: 'TIMEOUT', message: /link to node 2 was lost.*outcome is unknown/ } })
+  t.match(r, { ok: false, error: { code: 'UNAVAILABLE', message: /link to node 2 was lost/ } })
+  t.match(rc, { ok: false, error: { code: 'UNAVAILABLE' } })
+  t.equal(router1.peers()[0]!.state, 'down')
+})
+
+t.test('a request to a node whose link is down fails UNAVAILABLE without waiting', async (t) => {
+  const { router1, router2 } = await pair(t)
+  await router2.close()
+  await waitFor('link down', () => router1.peers()[0]!.state === 'down')
+  const reply = await router1.forward(2, 0, { type: 'get', key: 'k', stale: false }, 60_000)
+  t.match(reply, { ok: false, error: { code: 'UNAVAILABLE', message: /not reachable/ } })
+})
