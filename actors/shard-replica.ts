@@ -336,6 +336,9 @@ export class ShardReplica {
           : { code: 'UNAVAILABLE', message: `shard ${this.shard}: ${result.message}` }
       return Promise.resolve({ ok: false, error })
     }
+    // A waiter left at this index from an earlier term: this leader's log
+    // now holds another entry there, so that one was never committed.
+    this.waiters.get(result.lastIndex)?.reject(overwritten(this.shard))
     const promise = new Promise<ShardReply<unknown>>((resolve) => {
       this.waiters.set(result.lastIndex, {
         term: result.term,
@@ -573,8 +576,11 @@ export class ShardReplica {
     this.leader = ready.softState.lead
     if (wasLeader && this.role !== 'leader') {
       this.log.info({ term: this.term, leader: this.leader }, 'lost leadership')
-      // Proposals in flight may still commit under the next leader.
-      this.failWaiters({ code: 'TIMEOUT', message: `shard ${this.shard} lost leadership: the outcome is unknown` })
+      // Proposals in flight stay waiting: each is settled when this replica
+      // applies its index, as a success if the entry there is still ours
+      // (the next leader committed it) or as UNAVAILABLE if another entry
+      // took its place (it never will commit). A caller that cannot wait
+      // that long gets TIMEOUT from its own deadline.
       this.failReads(notLeader(this.shard, this.leader))
       // Only a leader's applies wake parked long-polls: answer them now (empty) instead of at their deadline.
       for (const queue of [...this.parked.keys()]) this.releaseParked(queue, { ok: true, value: { messages: [] } })
@@ -582,7 +588,16 @@ export class ShardReplica {
     if (!wasLeader && this.role === 'leader') {
       // The entry this leader appended on election; until it is applied the
       // machine may miss entries earlier leaders committed.
-      this.termStartIndex = this.raw.status().lastIndex
+      const { lastIndex, term } = this.raw.status()
+      this.termStartIndex = lastIndex
+      // Proposals of an earlier leadership past the end of this leader's log
+      // were never committed (a leader's log holds every committed entry)
+      // and never will be: only this leader's entries go there now.
+      for (const [index, waiter] of this.waiters) {
+        if (index <= lastIndex || waiter.term >= term) continue
+        this.waiters.delete(index)
+        waiter.reject(overwritten(this.shard))
+      }
       this.log.info({ term: this.term }, 'became leader')
       // Dead-letter moves a previous leader left unfinished.
       queueMicrotask(() => {
@@ -614,7 +629,7 @@ export class ShardReplica {
     if (!waiter) return
     this.waiters.delete(entry.index)
     if (waiter.term === entry.term) waiter.resolve(result)
-    else waiter.reject({ code: 'UNAVAILABLE', message: `shard ${this.shard}: the proposal was overwritten by a new leader` })
+    else waiter.reject(overwritten(this.shard))
   }
 
   private perform(effects: ShardEffect[]): void {
@@ -638,6 +653,13 @@ export class ShardReplica {
 
   private restoreSnapshot(snapshot: Snapshot): void {
     this.machine = decodeMachine(this.shard, snapshot.data)
+    // Proposals the snapshot covers are never applied here one by one: whether
+    // they are in it, and with what result, is not known.
+    for (const [index, waiter] of this.waiters) {
+      if (index > snapshot.metadata.index) continue
+      this.waiters.delete(index)
+      waiter.reject({ code: 'TIMEOUT', message: `shard ${this.shard} caught up by snapshot past the proposal: the outcome is unknown` })
+    }
     this.appliedIndex = snapshot.metadata.index
     this.confState = snapshot.metadata.confState
     this.appliedSinceSnapshot = 0
@@ -805,4 +827,8 @@ function readBatchContext(id: number): Uint8Array {
 
 function readBatchId(ctx: Uint8Array): number {
   return ctx.byteLength === 8 ? new DataView(ctx.buffer, ctx.byteOffset, 8).getFloat64(0) : -1
+}
+
+function overwritten(shard: number): ShardError {
+  return { code: 'UNAVAILABLE', message: `shard ${shard}: the proposal was overwritten by a new leader` }
 }

@@ -99,6 +99,7 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
       (closing ??= (async () => {
         if (router) await handOverLeadership(gateway, replicas, identity.nodeId, log)
         gateway.close()
+        await finishInFlight(gateway, log)
         await system.shutdown()
         await router?.close()
         log.info('node stopped')
@@ -178,6 +179,28 @@ async function loadIdentity(dataDir: string, config: ResolvedNodeOptions): Promi
   await writeFile(`${path}.tmp`, JSON.stringify(identity) + '\n')
   await rename(`${path}.tmp`, path)
   return identity
+}
+
+/**
+ * Once the node takes no new requests, the proposals already made are given
+ * up to 2 s to be applied (committed by this node or, after a hand-over, by
+ * the next leader), so that their callers hear the outcome instead of
+ * TIMEOUT. Whatever is still pending then fails with TIMEOUT as the shards stop.
+ */
+async function finishInFlight(gateway: Gateway, log: Logger): Promise<void> {
+  const deadline = Date.now() + 2_000
+  let pending = 0
+  do {
+    pending = 0
+    for (let shard = 0; shard < gateway.shardCount; shard++) {
+      if (!gateway.shards[shard]) continue
+      const status = await gateway.status(shard).catch(() => undefined)
+      pending += status?.pendingProposals ?? 0
+    }
+    if (pending === 0) return
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  } while (Date.now() < deadline)
+  log.warn({ pendingProposals: pending }, 'stopping with proposals whose outcome is not known yet')
 }
 
 /**

@@ -1,0 +1,142 @@
+// ShardReplica driven with fake ports (an in-memory WAL that is durable at
+// once, a message shuttle the test controls): what a proposal's caller hears
+// when the replica that took it loses leadership.
+import pino from 'pino'
+import t from 'tap'
+import { ShardReplica, shardReplicaDefaults, type ShardReply } from '../../actors/shard-replica.js'
+import type { Message } from '../../src/raft/index.js'
+
+interface Cluster {
+  replicas: Map<number, ShardReplica>
+  outbox: Message[]
+  /** Delivers queued messages for which `allow` holds (the rest are lost), until none are left. */
+  flush(allow?: (m: Message) => boolean): Promise<void>
+  /** Ticks the given replicas once each and delivers what that causes. */
+  tick(ids: number[], allow?: (m: Message) => boolean): Promise<void>
+}
+
+const turn = () => new Promise((resolve) => setImmediate(resolve))
+
+async function startCluster(): Promise<Cluster> {
+  const outbox: Message[] = []
+  const replicas = new Map<number, ShardReplica>()
+  for (const id of [1, 2, 3]) {
+    const replica = new ShardReplica(
+      { ...shardReplicaDefaults, shard: 0, nodeId: id, voters: [1, 2, 3], seed: id, balanceLeader: false },
+      {
+        wal: {
+          append: async (write) => ({ shard: write.shard, durableIndex: write.entries?.at(-1)?.index ?? 0 }),
+          state: async (shard) => ({ shard, snapshotIndex: 0, snapshotTerm: 0, firstIndex: 1, lastIndex: 0, lastTerm: 0, hardState: undefined }),
+          read: async () => [],
+        },
+        snapshots: { save: async () => undefined, load: async () => undefined },
+        send: (messages) => outbox.push(...messages),
+        deadLetter: () => undefined,
+        fail: (error) => {
+          throw error
+        },
+        log: pino({ level: 'silent' }),
+        nowMs: () => 1_000_000,
+      },
+    )
+    replicas.set(id, replica)
+  }
+  const flush = async (allow: (m: Message) => boolean = () => true) => {
+    for (let idle = 0; idle < 5; ) {
+      await turn()
+      const batch = outbox.splice(0)
+      if (batch.length === 0) {
+        idle++
+        continue
+      }
+      idle = 0
+      for (const message of batch) if (allow(message)) replicas.get(message.to)!.step([message])
+    }
+  }
+  const cluster: Cluster = {
+    replicas,
+    outbox,
+    flush,
+    tick: async (ids, allow) => {
+      for (const id of ids) replicas.get(id)!.tick()
+      await flush(allow)
+    },
+  }
+  for (const replica of replicas.values()) await replica.recover()
+  await flush()
+  return cluster
+}
+
+const put = (key: string) => ({ type: 'kv.put' as const, key, value: new TextEncoder().encode('v') })
+const among = (ids: number[]) => (m: Message) => ids.includes(m.from) && ids.includes(m.to)
+
+/** Ticks replicas 2 and 3, cut off from 1, until one of them leads. */
+async function electWithout1(cluster: Cluster): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    await cluster.tick([2, 3], among([2, 3]))
+    for (const id of [2, 3]) if (cluster.replicas.get(id)!.isLeader) return id
+  }
+  throw new Error('no leader among 2 and 3')
+}
+
+/** Settles with the reply, or 'pending' if there is none yet. */
+async function peek<T>(promise: Promise<T>): Promise<T | 'pending'> {
+  return Promise.race([promise, turn().then(() => 'pending' as const)])
+}
+
+t.test('replica 1 leads first', async (t) => {
+  const cluster = await startCluster()
+  t.ok(cluster.replicas.get(1)!.isLeader)
+  t.notOk(cluster.replicas.get(2)!.isLeader)
+})
+
+t.test('a proposal the next leader commits is answered as a success by the old leader', async (t) => {
+  const cluster = await startCluster()
+  const r1 = cluster.replicas.get(1)!
+  const proposal = r1.propose(put('a'))
+  // The entry reaches replica 2 only, and its answer is lost: nothing commits under leader 1.
+  await cluster.flush((m) => m.from === 1 && m.to === 2)
+  t.equal(await peek(proposal), 'pending')
+  const leader = await electWithout1(cluster)
+  t.equal(leader, 2, 'replica 2 holds the entry, so it wins')
+  // Reconnected: replica 1 hears the new term (it stops leading), then the commit.
+  for (let i = 0; i < 5; i++) await cluster.tick([2])
+  t.notOk(r1.isLeader)
+  const reply = (await proposal) as ShardReply<{ version: number }>
+  t.match(reply, { ok: true, value: { version: Number } }, 'committed under leader 2 and applied by replica 1: a success, not TIMEOUT')
+})
+
+t.test('a proposal that another entry replaced is answered UNAVAILABLE (known not applied)', async (t) => {
+  const cluster = await startCluster()
+  const r1 = cluster.replicas.get(1)!
+  const proposal = r1.propose(put('b'))
+  await cluster.flush(() => false) // the entry reaches nobody
+  await electWithout1(cluster)
+  for (let i = 0; i < 5; i++) await cluster.tick([2, 3])
+  t.notOk(r1.isLeader)
+  t.match(await proposal, { ok: false, error: { code: 'UNAVAILABLE', message: /overwritten/ } })
+})
+
+t.test('proposals past the end of a new leader log are refused when the old leader leads again', async (t) => {
+  const cluster = await startCluster()
+  const r1 = cluster.replicas.get(1)!
+  const proposals = [r1.propose(put('c1')), r1.propose(put('c2')), r1.propose(put('c3'))]
+  await cluster.flush(() => false) // they reach nobody
+  const leader = await electWithout1(cluster)
+  // Everyone hears the new leader: replica 1 drops its three entries for the new leader's one.
+  for (let i = 0; i < 5; i++) await cluster.tick([leader])
+  const early = await Promise.all(proposals.map(peek))
+  t.match(early[0], { ok: false, error: { code: 'UNAVAILABLE' } }, 'the first was replaced by the new leader entry')
+  t.same(early.slice(1), ['pending', 'pending'], 'the others are past the end of the log and wait')
+  // Replica 1 leads again: the two waiting proposals can never commit.
+  t.ok(cluster.replicas.get(leader)!.transferLeadership(1).ok)
+  await cluster.flush()
+  for (let i = 0; i < 5; i++) await cluster.tick([1])
+  t.ok(r1.isLeader)
+  const settled = await Promise.all(proposals.slice(1).map(peek))
+  for (const reply of settled) t.match(reply, { ok: false, error: { code: 'UNAVAILABLE' } })
+  // And the replica goes on: a new proposal commits.
+  const next = r1.propose(put('d'))
+  await cluster.flush()
+  t.match(await next, { ok: true })
+})
