@@ -1,4 +1,4 @@
-// `npm run bench -- queue [--json] [--nodes 1|3] [--seconds 3] [--sync always|none] [--shards 8] [--threads N] [--transport inproc|tcp|both]`
+// `npm run bench -- queue [--json] [--nodes 1|3] [--seconds 3] [--sync always|none] [--shards 8] [--threads N] [--transport inproc|tcp|both] [--client thread|inline]`
 //
 // Durable replicated queue operations: enqueue in batches of 100, one message
 // per call with 64 concurrent callers, and receive+ack.
@@ -7,60 +7,34 @@
 //   tcp     through the SDK (`troupe/client`) over the client protocol: each
 //           node serves it on a loopback port, the SDK routes every call to
 //           the shard's leader and pipelines the callers' requests over one
-//           connection per node. The SDK runs in this process, so its CPU
-//           is shared with the nodes'.
+//           connection per node. The SDK runs in a worker thread of this
+//           process (`--client thread`, the default: its own event loop, as
+//           a client process would have, sharing the 2 cores) or on the
+//           nodes' main thread (`--client inline`).
 //   both    the two, on the same nodes, and the TCP/in-process ratio per row.
-import { connect, type TroupeClient } from '../src/client/index.js'
+import { Worker } from 'node:worker_threads'
+import { connect } from '../src/client/index.js'
 import { startClientServer, type ClientServerHandle } from '../src/net/index.js'
-import type { TroupeNode } from '../src/index.js'
 import type { BenchMain, Measurement } from './lib/report.js'
 import { formatTable } from './lib/report.js'
-import { closedLoop, type LoopResult } from './lib/closed-loop.js'
+import type { LoopResult } from './lib/closed-loop.js'
 import { nodeBenchSettings, startBenchNodes } from './lib/bench-nodes.js'
-
-/** The queue operations a bench round needs, by the embedding API or the SDK. */
-interface QueueApi {
-  sendBatch(queue: string, messages: { body: unknown }[]): Promise<unknown>
-  send(queue: string, body: unknown): Promise<unknown>
-  receive(queue: string, options: { max: number }): Promise<{ receipt: string }[]>
-  ack(queue: string, receipts: string[]): Promise<void>
-}
+import { inProcess, overTcp, queueRounds } from './lib/queue-rounds.js'
+import type { QueueClientWorkerData } from './fixtures/queue-client-worker.js'
 
 type Transport = 'inproc' | 'tcp'
 
-async function round(apiOf: (loop: number) => QueueApi, queues: string[], durationMs: number): Promise<LoopResult[]> {
-  const body = { payload: 'x'.repeat(80) }
-  const batch = Array.from({ length: 100 }, () => ({ body }))
-  const batched = await closedLoop(16, durationMs, async (loop) => {
-    await apiOf(loop).sendBatch(queues[loop % queues.length]!, batch)
-    return 100
+/** Runs the rounds through the SDK in a worker thread (its own event loop, as a client process would have). */
+function roundsInWorker(data: QueueClientWorkerData): Promise<LoopResult[]> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./fixtures/queue-client-worker.js', import.meta.url), { workerData: data })
+    worker.once('message', (reply: { ok: true; results: LoopResult[] } | { ok: false; message: string }) => {
+      if (reply.ok) resolve(reply.results)
+      else reject(new Error(`queue client worker: ${reply.message}`))
+    })
+    worker.once('error', reject)
+    worker.once('exit', (code) => reject(new Error(`queue client worker exited with code ${code} before reporting`)))
   })
-  const single = await closedLoop(64, durationMs, async (loop) => {
-    await apiOf(loop).send(queues[loop % queues.length]!, body)
-    return 1
-  })
-  const consume = await closedLoop(64, durationMs, async (loop) => {
-    const queue = queues[loop % queues.length]!
-    const messages = await apiOf(loop).receive(queue, { max: 10 })
-    if (messages.length === 0) return 0
-    await apiOf(loop).ack(queue, messages.map((m) => m.receipt))
-    return messages.length
-  })
-  return [batched, single, consume]
-}
-
-function inProcess(nodes: TroupeNode[]): (loop: number) => QueueApi {
-  return (loop) => nodes[loop % nodes.length]!.queues
-}
-
-function overTcp(client: TroupeClient): (loop: number) => QueueApi {
-  const api: QueueApi = {
-    sendBatch: (queue, messages) => client.queues.sendBatch(queue, messages),
-    send: (queue, body) => client.queues.send(queue, body),
-    receive: (queue, options) => client.queues.receive(queue, options),
-    ack: (queue, receipts) => client.queues.ack(queue, receipts),
-  }
-  return () => api
 }
 
 export const main: BenchMain = async ({ options }) => {
@@ -73,21 +47,29 @@ export const main: BenchMain = async ({ options }) => {
   const cluster = await startBenchNodes(nodeCount, { sync, shards, threads })
   const { nodes } = cluster
   const servers: ClientServerHandle[] = []
-  let client: TroupeClient | undefined
+  const clientThread = (options.get('client') ?? 'thread') !== 'inline'
   const queues = Array.from({ length: shards }, (_, i) => `bench-${i}`)
   const rows: Measurement[] = []
   const results = new Map<Transport, LoopResult[]>()
   try {
     for (const queue of queues) await nodes[0]!.queues.put(queue)
     for (const transport of transports) {
-      let apiOf: (loop: number) => QueueApi
-      if (transport === 'inproc') apiOf = inProcess(nodes)
+      let loops: LoopResult[]
+      if (transport === 'inproc') loops = await queueRounds(inProcess(nodes), queues, durationMs)
       else {
         for (const node of nodes) servers.push(await startClientServer(node, { host: '127.0.0.1', port: 0 }))
-        client = await connect({ nodes: servers.map((server) => server.advertised), clientName: 'bench-queue' })
-        apiOf = overTcp(client)
+        const addresses = servers.map((server) => server.advertised)
+        if (clientThread) loops = await roundsInWorker({ nodes: addresses, queues, durationMs })
+        else {
+          const client = await connect({ nodes: addresses, clientName: 'bench-queue' })
+          try {
+            loops = await queueRounds(overTcp(client), queues, durationMs)
+          } finally {
+            await client.close()
+          }
+        }
       }
-      const [batched, single, consume] = await round(apiOf, queues, durationMs)
+      const [batched, single, consume] = loops
       results.set(transport, [batched!, single!, consume!])
       const via = transport === 'inproc' ? 'in-process' : 'TCP SDK'
       rows.push({ name: `${via}: enqueue, batches of 100 (16 callers, ${nodeCount} node)`, ...batched! })
@@ -95,11 +77,14 @@ export const main: BenchMain = async ({ options }) => {
       rows.push({ name: `${via}: receive+ack, up to 10 per call (64 callers, ${nodeCount} node)`, ...consume! })
     }
   } finally {
-    await client?.close()
     for (const server of servers) await server.close()
     await cluster.close()
   }
-  process.stdout.write(`queue benchmark: ${nodeCount} node(s), sync ${sync}, ${shards} shards, ${threads} shard thread(s) per node\n`)
+  process.stdout.write(
+    `queue benchmark: ${nodeCount} node(s), sync ${sync}, ${shards} shards, ${threads} shard thread(s) per node` +
+      (results.has('tcp') ? `, SDK ${clientThread ? 'in a worker thread' : 'on the main thread'}` : '') +
+      '\n',
+  )
   process.stdout.write(formatTable(rows) + '\n')
   const inproc = results.get('inproc')
   const tcp = results.get('tcp')
@@ -119,6 +104,7 @@ export const main: BenchMain = async ({ options }) => {
     nodes: nodeCount,
     sync,
     transports,
+    ...(results.has('tcp') ? { client: clientThread ? 'thread' : 'inline' } : {}),
     ...(tcpRatio ? { tcpRatio } : {}),
     operations: rows,
   }
