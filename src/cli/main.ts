@@ -136,13 +136,16 @@ async function start(argv: string[]): Promise<number> {
     ...(secret ? { clusterSecret: secret } : {}),
   })
   const token = process.env['TROUPE_TOKEN'] || undefined
-  // Shutdown budget (10 s): ≤ 3 s for client requests in flight, then the node's leadership hand-over (≤ 3 s) and stop.
+  // Shutdown budget (10 s): ≤ 3 s for client requests in flight (TCP and HTTP
+  // at once), then the node's leadership hand-over (≤ 3 s), ≤ 2 s for the
+  // proposals still in flight, and stop.
   const clientServer = await startClientServer(node, { host: tcp.host, port: tcp.port, closeGraceMs: 3_000, ...(token ? { token } : {}), logger: log })
   const server = await startHttpServer(node, {
     host: http.host,
     port: http.port,
     ...(process.env['TROUPE_TOKEN'] ? { token: process.env['TROUPE_TOKEN'] } : {}),
     ...(rateLimit ? { rateLimit } : {}),
+    closeGraceMs: 3_000,
     advertise: { tcp: clientServer.advertised, peer },
     logger: log,
   })

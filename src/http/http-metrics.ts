@@ -151,7 +151,7 @@ function internalsText(metrics: NodeMetrics, node: TroupeNode): string {
     ),
     gaugeText(
       'troupe_shard_pending_proposals',
-      'proposals of a shard replica waiting to be committed and applied',
+      'proposals of a shard replica waiting to be applied (after a leader change, those of its former leadership until their index is applied)',
       metrics.shards.map((shard) => ({ labels: { shard: String(shard.id) }, value: shard.pendingProposals })),
     ),
     gaugeText(

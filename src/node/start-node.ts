@@ -97,7 +97,10 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
     let closing: Promise<void> | undefined
     const close = () =>
       (closing ??= (async () => {
-        if (router) await handOverLeadership(gateway, replicas, identity.nodeId, log)
+        if (router) {
+          const up = new Set(router.peers().filter((peer) => peer.state === 'up').map((peer) => peer.id))
+          await handOverLeadership(gateway, replicas, identity.nodeId, (id) => up.has(id), log)
+        }
         gateway.close()
         await finishInFlight(gateway, log)
         await system.shutdown()
@@ -208,14 +211,21 @@ async function finishInFlight(gateway: Gateway, log: Logger): Promise<void> {
  * so clients see a leader change, not an election timeout. Bounded: whatever
  * has not moved after 3 s is left to the election.
  */
-async function handOverLeadership(gateway: Gateway, replicas: (shard: number) => number[], self: number, log: Logger): Promise<void> {
+async function handOverLeadership(
+  gateway: Gateway,
+  replicas: (shard: number) => number[],
+  self: number,
+  isUp: (id: number) => boolean,
+  log: Logger,
+): Promise<void> {
   const deadline = Date.now() + 3_000
   const led: number[] = []
   for (let shard = 0; shard < gateway.shardCount; shard++) {
     if (!gateway.shards[shard]) continue
     const status = await gateway.status(shard).catch(() => undefined)
     if (status?.leader !== self) continue
-    const to = replicas(shard).find((id) => id !== self)
+    // A replica this node can reach (the Raft core hands over only once it has every entry).
+    const to = replicas(shard).find((id) => id !== self && isUp(id))
     if (to === undefined) continue
     await gateway.callLocal(shard, { type: 'transfer', to }, 1_000)
     led.push(shard)
