@@ -16,6 +16,7 @@ const COMPACT_HEAD_MIN = 1024
 export class DedupWindow {
   private readonly byId = new Map<string, DedupEntry>()
   private readonly fifoIds: string[] = []
+  private readonly fifoKeys: MessageKey[] = []
   private readonly fifoTimesMs: number[] = []
   private head = 0
 
@@ -40,6 +41,7 @@ export class DedupWindow {
     invariant(!this.byId.has(dedupId), 'dedup id remembered twice')
     this.byId.set(dedupId, { key, firstSentAtMs: nowMs })
     this.fifoIds.push(dedupId)
+    this.fifoKeys.push(key)
     this.fifoTimesMs.push(nowMs)
   }
 
@@ -67,6 +69,7 @@ export class DedupWindow {
     this.head++
     if (this.head >= COMPACT_HEAD_MIN && this.head * 2 >= this.fifoIds.length) {
       this.fifoIds.splice(0, this.head)
+      this.fifoKeys.splice(0, this.head)
       this.fifoTimesMs.splice(0, this.head)
       this.head = 0
     }
@@ -74,12 +77,27 @@ export class DedupWindow {
 
   /** Remembered ids in FIFO order, as flat [id, key, firstSentAtMs] triples, for snapshots. */
   toFlat(): (string | number)[] {
-    const flat: (string | number)[] = []
-    for (let at = this.head; at < this.fifoIds.length; at++) {
-      const id = this.fifoIds[at]!
-      flat.push(id, this.byId.get(id)!.key, this.fifoTimesMs[at]!)
+    return this.capture()()
+  }
+
+  /**
+   * Copies the remembered ids now (three array copies, no lookups) and
+   * returns what builds toFlat()'s triples from that copy later: a snapshot
+   * captures the window at once and encodes it afterwards.
+   */
+  capture(): () => (string | number)[] {
+    const ids = this.fifoIds.slice(this.head)
+    const keys = this.fifoKeys.slice(this.head)
+    const times = this.fifoTimesMs.slice(this.head)
+    return () => {
+      const flat: (string | number)[] = new Array(ids.length * 3)
+      for (let at = 0; at < ids.length; at++) {
+        flat[3 * at] = ids[at]!
+        flat[3 * at + 1] = keys[at]!
+        flat[3 * at + 2] = times[at]!
+      }
+      return flat
     }
-    return flat
   }
 
   static fromFlat(flat: readonly unknown[]): DedupWindow {

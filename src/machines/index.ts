@@ -36,5 +36,6 @@ export type {
 } from './results.js'
 export { formatMessageId, formatReceipt, parseMessageId, parseReceipt, type ParsedReceipt } from './message-id.js'
 export { SNAPSHOT_FORMAT_VERSION } from './snapshot-codec.js'
+export { SnapshotParts, assembleParts, concatParts } from './snapshot-parts.js'
 export * from './limits.js'
 export * from './validate.js'

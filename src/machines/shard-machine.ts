@@ -22,7 +22,8 @@ import { LAZY_TRANSITIONS_MAX, LOG_INDEX_MAX, PENDING_DEAD_LETTERS_LIST_MAX, SHA
 import { applyQueueConfigPatch, configMatchesPatch, defaultQueueConfig, type QueueConfig } from './queue-config.js'
 import { QueueState } from './queue-state.js'
 import type { ApplyMeta, ApplyOutput, ApplyResult, CommandResults, KvEntryView, QueueStats } from './results.js'
-import { decodeShardSnapshot, encodeShardSnapshot, type ShardSnapshotState } from './snapshot-codec.js'
+import { decodeShardSnapshot, shardSnapshotParts, type ShardSnapshotState } from './snapshot-codec.js'
+import { concatParts, type SnapshotParts } from './snapshot-parts.js'
 
 const duePosition: HeapPosition<QueueState> = {
   get: (q) => q.duePos,
@@ -117,7 +118,15 @@ export class ShardMachine {
 
   /** msgpack of the whole state; equal states give equal bytes. */
   snapshot(): Uint8Array {
-    return encodeShardSnapshot({
+    return concatParts(this.snapshotParts())
+  }
+
+  /**
+   * The same snapshot as parts to be joined later (snapshot-parts.ts): taken
+   * in one pass, unaffected by whatever the machine applies afterwards.
+   */
+  snapshotParts(): SnapshotParts {
+    return shardSnapshotParts({
       shard: this.shard,
       appliedIndex: this.appliedIndex,
       clockMs: this.clock,

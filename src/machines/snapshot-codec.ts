@@ -12,7 +12,7 @@
 //             key, priority, state, dueMs, receiveCount, receiveLogIndex, sentAtMs
 //   bodyLengths = bytes of a little-endian Uint32Array of n lengths; bodies = the bodies concatenated
 //   kvFlat  = key, value, version, expiresAtMs, ... (4 fields per entry)
-import { Packr, Unpackr } from 'msgpackr'
+import { Unpackr } from 'msgpackr'
 import { BodySlab } from './body-slab.js'
 import { DedupWindow } from './dedup-window.js'
 import { MachineInvariantError, invariant } from './errors.js'
@@ -20,6 +20,7 @@ import { KvEntry } from './kv-store.js'
 import { queueConfigFromTuple, queueConfigToTuple } from './queue-config.js'
 import { QueueState, type QueueTotals } from './queue-state.js'
 import { MESSAGE_STATE_COUNT, StoredMessage, type MessageState } from './stored-message.js'
+import { concatParts, SnapshotParts } from './snapshot-parts.js'
 
 export const SNAPSHOT_FORMAT_VERSION = 2
 const MESSAGE_COLUMNS = 7
@@ -29,7 +30,6 @@ const KV_FIELDS = 4
 // platform Node supports in practice is little-endian, and we check.
 invariant(new Uint8Array(new Uint16Array([1]).buffer)[0] === 1, 'snapshots assume a little-endian platform')
 
-const packr = new Packr({ useRecords: false })
 // Binary values come back as views of the snapshot bytes; everything kept is copied out of them.
 const unpackr = new Unpackr({ useRecords: false })
 
@@ -54,10 +54,11 @@ function bytesOf(view: Float64Array | Uint32Array): Uint8Array {
   return new Uint8Array(view.buffer, view.byteOffset, view.byteLength)
 }
 
-function encodeQueue(queue: QueueState): unknown[] {
+function encodeQueue(queue: QueueState, out: SnapshotParts): void {
   const count = queue.messages.size
   const columns = new Float64Array(count * MESSAGE_COLUMNS)
   const lengths = new Uint32Array(count)
+  const bodies: Uint8Array[] = new Array(count)
   let bodyBytes = 0
   let at = 0
   let previousKey = -1
@@ -73,26 +74,51 @@ function encodeQueue(queue: QueueState): unknown[] {
     columns[5 * count + at] = m.receiveLogIndex
     columns[6 * count + at] = m.sentAtMs
     lengths[at] = m.body.byteLength
+    bodies[at] = m.body
     bodyBytes += m.body.byteLength
     at++
   }
-  const bodies = new Uint8Array(bodyBytes)
-  let offset = 0
-  for (const m of queue.messages.values()) {
-    bodies.set(m.body, offset)
-    offset += m.body.byteLength
-  }
   const targets: unknown[] = []
   for (const key of [...queue.deadLetterTargets.keys()].sort((a, b) => a - b)) targets.push(key, queue.deadLetterTargets.get(key)!)
-  return [queue.name, queueConfigToTuple(queue.config), totalsToTuple(queue.totals), bytesOf(columns), bytesOf(lengths), bodies, queue.dedup.toFlat(), targets]
+  out.arrayHeader(8)
+  out.value(queue.name)
+  out.value(queueConfigToTuple(queue.config))
+  out.value(totalsToTuple(queue.totals))
+  out.binHeader(columns.byteLength)
+  out.push(bytesOf(columns))
+  out.binHeader(lengths.byteLength)
+  out.push(bytesOf(lengths))
+  // The bodies are one binary, written as the bodies themselves (held by
+  // reference: a stored body is never modified).
+  out.binHeader(bodyBytes)
+  for (const body of bodies) if (body.byteLength > 0) out.push(body)
+  out.later(queue.dedup.capture())
+  out.value(targets)
 }
 
-export function encodeShardSnapshot(state: ShardSnapshotState): Uint8Array {
-  const queues = [...state.queues].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map(encodeQueue)
+/**
+ * The snapshot as parts (see snapshot-parts.ts): one pass over the state,
+ * after which the state may change without changing the snapshot.
+ */
+export function shardSnapshotParts(state: ShardSnapshotState): SnapshotParts {
+  const out = new SnapshotParts()
+  const queues = [...state.queues].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   const entries = [...state.kvEntries].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
   const kv: unknown[] = []
   for (const e of entries) kv.push(e.key, e.value, e.version, e.expiresAtMs)
-  return packr.pack([SNAPSHOT_FORMAT_VERSION, state.shard, state.appliedIndex, state.clockMs, queues, kv])
+  out.arrayHeader(6)
+  out.value(SNAPSHOT_FORMAT_VERSION)
+  out.value(state.shard)
+  out.value(state.appliedIndex)
+  out.value(state.clockMs)
+  out.arrayHeader(queues.length)
+  for (const queue of queues) encodeQueue(queue, out)
+  out.value(kv)
+  return out
+}
+
+export function encodeShardSnapshot(state: ShardSnapshotState): Uint8Array {
+  return concatParts(shardSnapshotParts(state))
 }
 
 /** Copies `bytes` into an aligned buffer of its own and reads it as `count` values (`Buffer#slice` would not copy). */

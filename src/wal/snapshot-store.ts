@@ -21,6 +21,9 @@ import { runSnapshotTask, type SnapshotTask } from './snapshot-worker.js'
 
 export type { SnapshotMeta } from './snapshot-format.js'
 
+/** Bytes written between two fsyncs of a snapshot file. */
+const WRITE_SLICE_BYTES = 8 * 1024 * 1024
+
 export interface SnapshotStoreOptions {
   /** Root directory of all shards' snapshots (created if missing). */
   dir: string
@@ -225,8 +228,15 @@ export class SnapshotStore {
     const temp = `${path}${TEMP_MARK}${process.pid}-${this.tempCounter++}`
     const fd = await openFile(temp, 'wx')
     try {
-      await writeAllAt(fd, [image], 0)
-      await fsyncFile(fd)
+      // A large image goes to disk a slice at a time, each made durable
+      // before the next: the disk never holds more than a slice of it
+      // unwritten, so the WAL's fsyncs, which on ext4 can wait for other
+      // files' dirty data, are delayed by a slice at most, not the image.
+      for (let offset = 0; offset < image.byteLength; offset += WRITE_SLICE_BYTES) {
+        await writeAllAt(fd, [image.subarray(offset, offset + WRITE_SLICE_BYTES)], offset)
+        await fsyncFile(fd)
+      }
+      if (image.byteLength === 0) await fsyncFile(fd)
     } finally {
       await closeFile(fd)
     }

@@ -3,7 +3,7 @@
 // when the replica that took it loses leadership.
 import pino from 'pino'
 import t from 'tap'
-import { ShardReplica, shardReplicaDefaults, type ShardReply } from '../../actors/shard-replica.js'
+import { ShardReplica, shardReplicaDefaults, type ShardReplicaOptions, type ShardReply } from '../../actors/shard-replica.js'
 import type { Message } from '../../src/raft/index.js'
 
 interface Cluster {
@@ -17,19 +17,24 @@ interface Cluster {
 
 const turn = () => new Promise((resolve) => setImmediate(resolve))
 
-async function startCluster(): Promise<Cluster> {
+async function startCluster(options: Partial<ShardReplicaOptions> = {}, saved: Uint8Array[] = []): Promise<Cluster> {
   const outbox: Message[] = []
   const replicas = new Map<number, ShardReplica>()
   for (const id of [1, 2, 3]) {
     const replica = new ShardReplica(
-      { ...shardReplicaDefaults, shard: 0, nodeId: id, voters: [1, 2, 3], seed: id, balanceLeader: false },
+      { ...shardReplicaDefaults, shard: 0, nodeId: id, voters: [1, 2, 3], seed: id, balanceLeader: false, ...options },
       {
         wal: {
           append: async (write) => ({ shard: write.shard, durableIndex: write.entries?.at(-1)?.index ?? 0 }),
           state: async (shard) => ({ shard, snapshotIndex: 0, snapshotTerm: 0, firstIndex: 1, lastIndex: 0, lastTerm: 0, hardState: undefined }),
           read: async () => [],
         },
-        snapshots: { save: async () => undefined, load: async () => undefined },
+        snapshots: {
+          save: async (_meta, payload) => {
+            if (id === 1) saved.push(payload)
+          },
+          load: async () => undefined,
+        },
         send: (messages) => outbox.push(...messages),
         deadLetter: () => undefined,
         fail: (error) => {
@@ -139,4 +144,29 @@ t.test('proposals past the end of a new leader log are refused when the old lead
   const next = r1.propose(put('d'))
   await cluster.flush()
   t.match(await next, { ok: true })
+})
+
+t.test('a snapshot is msgpack {c: membership, m: machine} in canonical form, taken while proposals go on', async (t) => {
+  const { Packr, Unpackr } = await import('msgpackr')
+  const { ShardMachine } = await import('../../src/machines/index.js')
+  const saved: Uint8Array[] = []
+  const cluster = await startCluster({ snapshotEveryEntries: 50 }, saved)
+  const r1 = cluster.replicas.get(1)!
+  const created = r1.propose({ type: 'queue.create', queue: 'q', config: {} })
+  await cluster.flush()
+  t.match(await created, { ok: true })
+  const body = new Uint8Array(300).fill(5)
+  for (let i = 0; i < 60; i++) {
+    const sent = r1.propose({ type: 'queue.send', queue: 'q', messages: [{ body }] })
+    await cluster.flush()
+    t.match(await sent, { ok: true })
+  }
+  for (let i = 0; i < 20 && saved.length === 0; i++) await turn()
+  t.ok(saved.length >= 1, 'a snapshot was saved')
+  const payload = Buffer.from(saved[0]!)
+  const decoded = new Unpackr({ useRecords: false }).unpack(payload) as { c: { voters: number[] }; m: Uint8Array }
+  t.same(decoded.c.voters, [1, 2, 3])
+  t.ok(Buffer.from(new Packr({ useRecords: false }).pack(decoded)).equals(payload), 'the bytes msgpackr writes for that object')
+  const machine = ShardMachine.restore(decoded.m)
+  t.ok(machine.queueStats('q')!.visible >= 40, 'the machine as it was at the snapshot index')
 })

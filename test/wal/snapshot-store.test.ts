@@ -39,6 +39,18 @@ t.test('large snapshots are sealed and verified in the piscina pool, small ones 
   t.same(Buffer.from(loaded!.payload), body)
 })
 
+t.test('a snapshot larger than a write slice (8 MiB) is written whole and loads back', async (t) => {
+  const store = new SnapshotStore({ dir: await tempDir(t) })
+  t.teardown(() => store.close())
+  const body = Buffer.alloc(20 * 1024 * 1024 + 123)
+  for (let offset = 0; offset + 4 <= body.byteLength; offset += 4096) body.writeUInt32LE(offset, offset)
+  body[body.byteLength - 1] = 0xab
+  await store.save({ shard: 4, index: 10, term: 2 }, body)
+  const loaded = await store.load(4)
+  t.equal(loaded!.payload.byteLength, body.byteLength)
+  t.ok(Buffer.from(loaded!.payload).equals(body), 'every slice landed at its offset')
+})
+
 t.test('a damaged newest snapshot falls back to the older one', async (t) => {
   const dir = await tempDir(t)
   const store = new SnapshotStore({ dir, offloadBytesMin: 64 * 1024 })
