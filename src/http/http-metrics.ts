@@ -154,6 +154,16 @@ function internalsText(metrics: NodeMetrics, node: TroupeNode): string {
       'proposals of a shard replica waiting to be applied (after a leader change, those of its former leadership until their index is applied)',
       metrics.shards.map((shard) => ({ labels: { shard: String(shard.id) }, value: shard.pendingProposals })),
     ),
+    counterText(
+      'troupe_shard_snapshots_installed_total',
+      'snapshots a shard replica received from its leader (a follower too far behind the log), since its thread started',
+      metrics.shards.map((shard) => ({ labels: { shard: String(shard.id) }, value: shard.snapshotsInstalled })),
+    ),
+    counterText(
+      'troupe_shard_balance_transfers_total',
+      'leaderships a shard replica handed to the preferred replica of its shard, since its thread started',
+      metrics.shards.map((shard) => ({ labels: { shard: String(shard.id) }, value: shard.balanceTransfers })),
+    ),
     gaugeText(
       'troupe_peer_up',
       'whether the peer link to another member is connected (1) or not (0)',

@@ -113,7 +113,15 @@ export interface NodeMetrics {
    */
   actors: (ActorMetrics & { thread: string })[]
   /** This node's shard replicas that answered: long-poll receives parked, proposals waiting for commit. */
-  shards: { id: number; parkedReceives: number; pendingProposals: number }[]
+  shards: {
+    id: number
+    parkedReceives: number
+    pendingProposals: number
+    /** Snapshots this replica received from a leader since it started. */
+    snapshotsInstalled: number
+    /** Leaderships this replica handed to the shard's preferred replica since it started. */
+    balanceTransfers: number
+  }[]
 }
 
 /** How long metrics() waits for each thread or actor before leaving it out. */
@@ -419,7 +427,15 @@ export class TroupeNode {
     const statuses = hosted.map((shard) => this.gateway.status(shard).catch(() => undefined))
     const shards: NodeMetrics['shards'] = []
     for (const status of await Promise.all(statuses)) {
-      if (status) shards.push({ id: status.shard, parkedReceives: status.parkedReceives, pendingProposals: status.pendingProposals })
+      if (status) {
+        shards.push({
+          id: status.shard,
+          parkedReceives: status.parkedReceives,
+          pendingProposals: status.pendingProposals,
+          snapshotsInstalled: status.snapshotsInstalled,
+          balanceTransfers: status.balanceTransfers,
+        })
+      }
     }
     const main = this.system.metrics().map((actor) => ({ ...actor, thread: 'main' }))
     return { wal: await wal, actors: [...main, ...(await Promise.all(threads)).flat()], shards }

@@ -122,6 +122,9 @@ t.test('parked long-polls show per shard; a single node has no peer links', asyn
   const text = await scrape()
   t.equal([...samples(text, 'troupe_shard_parked_receives').values()].reduce((a, b) => a + b, 0), 0)
   t.equal(samples(text, 'troupe_shard_pending_proposals').size, 4)
+  for (const name of ['troupe_shard_snapshots_installed_total', 'troupe_shard_balance_transfers_total']) {
+    t.same([...samples(text, name).values()], [0, 0, 0, 0], `${name}: one series per shard, nothing yet on a single node`)
+  }
   t.ok(text.includes('# TYPE troupe_peer_up gauge'))
   t.equal(samples(text, 'troupe_peer_up').size, 0)
 })

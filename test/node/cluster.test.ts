@@ -121,4 +121,9 @@ t.test('leaders move back to their preferred replicas once the returning node ha
     'leaders to return to their preferred replicas',
   )
   t.same(new Set(settled.map((s) => s.leader)), new Set([1, 2, 3]), 'every node leads some shard again')
+  // The hand-backs and the catch-up by snapshot show in the nodes' metrics.
+  const metrics = await Promise.all(nodes.map((node) => node!.metrics()))
+  const transfers = metrics.flatMap((m) => m.shards).reduce((sum, s) => sum + s.balanceTransfers, 0)
+  t.ok(transfers >= 1, `leaderships handed back: ${transfers}`)
+  t.ok(metrics[1]!.shards.some((s) => s.snapshotsInstalled >= 1), 'node 2 counts the snapshot it installed')
 })
