@@ -207,6 +207,8 @@ export class ShardReplica {
   /** The leader's clock never goes backwards, even if the wall clock does. */
   private lastStampMs = 0
   private readonly waiters = new Map<number, Waiter>()
+  /** The machine of a snapshot from the leader, decoded while the snapshot was persisted. */
+  private installing: { index: number; machine: ShardMachine } | undefined
   private readonly parked = new Map<string, ParkedReceive[]>()
   private parkedCount = 0
   private readonly parkedByWaitId = new Map<string, ParkedReceive>()
@@ -521,6 +523,9 @@ export class ShardReplica {
       // A snapshot sent by the leader: its file first, then the WAL mark.
       const { index, term } = ready.snapshot.metadata
       await this.ports.snapshots.save({ shard: this.shard, index, term }, ready.snapshot.data)
+      // Decoded here, in slices, while the Ready waits anyway: the thread's
+      // other shards keep ticking (a large machine takes a second or more).
+      this.installing = { index, machine: await decodeMachineInSlices(this.shard, ready.snapshot.data) }
       write.snapshot = { index, term }
       this.walLastIndex = Math.max(this.walLastIndex, index)
     }
@@ -653,7 +658,9 @@ export class ShardReplica {
   }
 
   private restoreSnapshot(snapshot: Snapshot): void {
-    this.machine = decodeMachine(this.shard, snapshot.data)
+    const prepared = this.installing?.index === snapshot.metadata.index ? this.installing.machine : undefined
+    this.installing = undefined
+    this.machine = prepared ?? decodeMachine(this.shard, snapshot.data)
     // Proposals the snapshot covers are never applied here one by one: whether
     // they are in it, and with what result, is not known.
     for (const [index, waiter] of this.waiters) {
@@ -814,6 +821,12 @@ export class ShardReplica {
 
 // A snapshot's data is msgpack {c: membership, m: machine bytes}; the
 // bootstrap snapshot of a new group has empty data (an empty machine).
+async function decodeMachineInSlices(shard: number, data: Uint8Array): Promise<ShardMachine> {
+  if (data.byteLength === 0) return new ShardMachine(shard)
+  const { m } = entryUnpackr.unpack(data) as { m: Uint8Array }
+  return m.byteLength > 0 ? ShardMachine.restoreInSlices(m) : new ShardMachine(shard)
+}
+
 function decodeMachine(shard: number, data: Uint8Array): ShardMachine {
   if (data.byteLength === 0) return new ShardMachine(shard)
   const { m } = entryUnpackr.unpack(data) as { m: Uint8Array }

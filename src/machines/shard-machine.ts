@@ -22,7 +22,7 @@ import { LAZY_TRANSITIONS_MAX, LOG_INDEX_MAX, PENDING_DEAD_LETTERS_LIST_MAX, SHA
 import { applyQueueConfigPatch, configMatchesPatch, defaultQueueConfig, type QueueConfig } from './queue-config.js'
 import { QueueState } from './queue-state.js'
 import type { ApplyMeta, ApplyOutput, ApplyResult, CommandResults, KvEntryView, QueueStats } from './results.js'
-import { decodeShardSnapshot, shardSnapshotParts, type ShardSnapshotState } from './snapshot-codec.js'
+import { decodeShardSnapshot, decodeShardSnapshotInSlices, shardSnapshotParts, type ShardSnapshotState } from './snapshot-codec.js'
 import { concatParts, type SnapshotParts } from './snapshot-parts.js'
 
 const duePosition: HeapPosition<QueueState> = {
@@ -136,7 +136,15 @@ export class ShardMachine {
   }
 
   static restore(bytes: Uint8Array): ShardMachine {
-    const state: ShardSnapshotState = decodeShardSnapshot(bytes)
+    return ShardMachine.fromState(decodeShardSnapshot(bytes))
+  }
+
+  /** As restore, decoding in slices between other work (see decodeShardSnapshotInSlices). */
+  static async restoreInSlices(bytes: Uint8Array): Promise<ShardMachine> {
+    return ShardMachine.fromState(await decodeShardSnapshotInSlices(bytes))
+  }
+
+  private static fromState(state: ShardSnapshotState): ShardMachine {
     const machine = new ShardMachine(state.shard)
     machine.appliedIndex = state.appliedIndex
     machine.clock = state.clockMs

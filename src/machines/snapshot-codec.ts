@@ -13,6 +13,7 @@
 //   bodyLengths = bytes of a little-endian Uint32Array of n lengths; bodies = the bodies concatenated
 //   kvFlat  = key, value, version, expiresAtMs, ... (4 fields per entry)
 import { Unpackr } from 'msgpackr'
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import { BodySlab } from './body-slab.js'
 import { DedupWindow } from './dedup-window.js'
 import { MachineInvariantError, invariant } from './errors.js'
@@ -132,7 +133,11 @@ function uint32s(bytes: Uint8Array): Uint32Array {
   return new Uint32Array(new Uint8Array(bytes).buffer)
 }
 
-function decodeQueue(raw: unknown, slab: BodySlab): QueueState {
+/** Messages restored between two pauses of a decode in slices. */
+const DECODE_SLICE_MESSAGES = 20_000
+
+/** Decodes one queue, pausing (a bare `yield`) after every DECODE_SLICE_MESSAGES messages. */
+function* decodeQueue(raw: unknown, slab: BodySlab): Generator<void, QueueState> {
   invariant(Array.isArray(raw) && raw.length === 8, 'snapshot: a queue must be an 8-tuple')
   const [name, configTuple, totalsTuple, columnBytes, lengthBytes, bodies, dedupFlat, targetsFlat] = raw as [
     string,
@@ -170,6 +175,7 @@ function decodeQueue(raw: unknown, slab: BodySlab): QueueState {
     )
     offset += length
     queue.restoreMessage(message, targets.get(key))
+    if ((at + 1) % DECODE_SLICE_MESSAGES === 0) yield
   }
   invariant(offset === bodies.byteLength, 'snapshot: bodies longer than their lengths')
   return queue
@@ -177,6 +183,24 @@ function decodeQueue(raw: unknown, slab: BodySlab): QueueState {
 
 /** Decodes snapshot bytes into fresh machine parts; throws on bytes that are not such a snapshot. */
 export function decodeShardSnapshot(bytes: Uint8Array): ShardSnapshotState {
+  const steps = decodeSteps(bytes)
+  for (let step = steps.next(); ; step = steps.next()) if (step.done) return step.value
+}
+
+/**
+ * As decodeShardSnapshot, yielding to the event loop every few thousand
+ * messages, so that a thread installing a large snapshot keeps serving its
+ * other work.
+ */
+export async function decodeShardSnapshotInSlices(bytes: Uint8Array): Promise<ShardSnapshotState> {
+  const steps = decodeSteps(bytes)
+  for (let step = steps.next(); ; step = steps.next()) {
+    if (step.done) return step.value
+    await nextTurn()
+  }
+}
+
+function* decodeSteps(bytes: Uint8Array): Generator<void, ShardSnapshotState> {
   let raw: unknown
   try {
     raw = unpackr.unpack(bytes)
@@ -192,5 +216,7 @@ export function decodeShardSnapshot(bytes: Uint8Array): ShardSnapshotState {
   for (let at = 0; at < kv.length; at += KV_FIELDS) {
     kvEntries.push(new KvEntry(kv[at] as string, slab.copy(kv[at + 1] as Uint8Array), kv[at + 2] as number, kv[at + 3] as number))
   }
-  return { shard, appliedIndex, clockMs, queues: queues.map((q) => decodeQueue(q, slab)), kvEntries }
+  const decoded: QueueState[] = []
+  for (const queue of queues) decoded.push(yield* decodeQueue(queue, slab))
+  return { shard, appliedIndex, clockMs, queues: decoded, kvEntries }
 }

@@ -64,3 +64,20 @@ t.test('a snapshot taken as parts is valid msgpack in the canonical form, and la
   const restored = ShardMachine.restore(sliced)
   t.equal(restored.queueStats('q-01')!.visible, 300)
 })
+
+t.test('restoring in slices gives the same machine as restoring at once, and lets other work run meanwhile', async (t) => {
+  const h = new Harness()
+  h.createQueue('big')
+  const body = new Uint8Array([1, 2, 3])
+  for (let i = 0; i < 50; i++) h.ok({ type: 'queue.send', queue: 'big', messages: Array.from({ length: 1000 }, () => ({ body })) })
+  h.receive('big', 10)
+  h.ok({ type: 'kv.put', key: 'k', value: new Uint8Array([7]) })
+  const bytes = h.machine.snapshot()
+  let turns = 0
+  const counting = setInterval(() => turns++, 0)
+  const sliced = await ShardMachine.restoreInSlices(bytes)
+  clearInterval(counting)
+  t.ok(Buffer.from(sliced.snapshot()).equals(Buffer.from(ShardMachine.restore(bytes).snapshot())), 'the same state')
+  t.ok(Buffer.from(sliced.snapshot()).equals(Buffer.from(bytes)))
+  t.ok(turns >= 1, `timers ran while 50,000 messages were restored (${turns})`)
+})
