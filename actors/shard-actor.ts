@@ -21,6 +21,7 @@ export type ShardMsg =
   | { type: 'queue-names' }
   | { type: 'status' }
   | { type: 'transfer'; to: number }
+  | { type: 'leaving' }
 
 export type ShardAnswer = ShardReply<unknown> | ShardStatus
 
@@ -124,6 +125,9 @@ export function shardActor(args: ShardActorArgs): ActorFactory<ShardMsg, ShardAn
             return replica.status()
           case 'transfer':
             return replica.transferLeadership(msg.to)
+          case 'leaving':
+            replica.leave()
+            return { ok: true, value: null }
         }
       },
       stopping() {

@@ -198,6 +198,7 @@ export class ShardReplica {
   private pumpScheduled = false
   private finishing = false
   private closed = false
+  private leaving = false
   /** Last index in the WAL for this shard (to know when a write truncates). */
   private walLastIndex = 0
   private bootstrapMark: { index: number; term: number } | undefined
@@ -335,8 +336,18 @@ export class ShardReplica {
 
   step(messages: Message[]): void {
     if (this.closed) return
-    for (const message of messages) this.raw.step(message)
+    for (const message of messages) {
+      // A node on its way out takes no leadership handed to it (a leader
+      // balancing back to its preferred replica does not know it is stopping).
+      if (this.leaving && message.type === 'timeoutNow') continue
+      this.raw.step(message)
+    }
     this.pump()
+  }
+
+  /** The node is stopping: refuse leadership transfers from now on. */
+  leave(): void {
+    this.leaving = true
   }
 
   /** Proposes a command; resolves once it is applied (or known not to be). */

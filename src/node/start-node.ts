@@ -98,6 +98,7 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
     const close = () =>
       (closing ??= (async () => {
         if (router) {
+          for (const shard of gateway.shards) shard?.tell({ type: 'leaving' })
           const up = new Set(router.peers().filter((peer) => peer.state === 'up').map((peer) => peer.id))
           await handOverLeadership(gateway, replicas, identity.nodeId, (id) => up.has(id), log)
         }

@@ -170,3 +170,22 @@ t.test('a snapshot is msgpack {c: membership, m: machine} in canonical form, tak
   const machine = ShardMachine.restore(decoded.m)
   t.ok(machine.queueStats('q')!.visible >= 40, 'the machine as it was at the snapshot index')
 })
+
+t.test('a replica of a stopping node refuses leadership handed to it; without leave() it takes it', async (t) => {
+  for (const leaving of [true, false]) {
+    const cluster = await startCluster()
+    const r1 = cluster.replicas.get(1)!
+    const leader = await electWithout1(cluster)
+    for (let i = 0; i < 5; i++) await cluster.tick([leader])
+    t.notOk(r1.isLeader)
+    if (leaving) r1.leave()
+    t.ok(cluster.replicas.get(leader)!.transferLeadership(1).ok)
+    for (let i = 0; i < 3 * shardReplicaDefaults.electionTicks; i++) await cluster.tick([leader])
+    if (leaving) {
+      t.notOk(r1.isLeader, 'the leaving replica did not take leadership')
+      t.ok(cluster.replicas.get(leader)!.isLeader, 'the transfer was given up and the leader kept its role')
+    } else {
+      t.ok(r1.isLeader, 'control: the same transfer to a replica that is not leaving succeeds')
+    }
+  }
+})
