@@ -1,18 +1,9 @@
 // A 3-node cluster in this process (each node with its own WAL and shard
 // threads, talking over loopback TCP): any node serves any request, a node
 // that goes away leaves the others serving, and it catches up on return.
-import { createServer } from 'node:net'
 import t from 'tap'
 import type { TroupeNode } from '../../src/index.js'
-import { eventually, removeDir, startTestNode, tempDir } from './helpers.js'
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
+import { eventually, freePort, removeDir, startTestNode, tempDir } from './helpers.js'
 
 const dir = await tempDir('troupe-cluster-')
 const ports = [await freePort(), await freePort(), await freePort()]

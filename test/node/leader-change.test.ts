@@ -2,19 +2,10 @@
 // another node: leadership moves, the proposals in flight on the old leader
 // are committed by the new one and answered as successes, and every
 // acknowledged message is stored exactly once.
-import { createServer } from 'node:net'
 import t from 'tap'
 import { shardForQueue } from '../../src/cluster/placement.js'
 import type { TroupeNode } from '../../src/index.js'
-import { removeDir, startTestNode, tempDir } from './helpers.js'
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
+import { freePort, removeDir, startTestNode, tempDir } from './helpers.js'
 
 const SHARDS = 2
 const dir = await tempDir('troupe-leader-change-')
