@@ -213,8 +213,6 @@ export class ShardReplica {
   /** The leader's clock never goes backwards, even if the wall clock does. */
   private lastStampMs = 0
   private readonly waiters = new Map<number, Waiter>()
-  /** The machine of a snapshot from the leader, decoded while the snapshot was persisted. */
-  private installing: { index: number; machine: ShardMachine } | undefined
   private readonly parked = new Map<string, ParkedReceive[]>()
   private parkedCount = 0
   private readonly parkedByWaitId = new Map<string, ParkedReceive>()
@@ -362,9 +360,6 @@ export class ShardReplica {
           : { code: 'UNAVAILABLE', message: `shard ${this.shard}: ${result.message}` }
       return Promise.resolve({ ok: false, error })
     }
-    // A waiter left at this index from an earlier term: this leader's log
-    // now holds another entry there, so that one was never committed.
-    this.waiters.get(result.lastIndex)?.reject(overwritten(this.shard))
     const promise = new Promise<ShardReply<unknown>>((resolve) => {
       this.waiters.set(result.lastIndex, {
         term: result.term,
@@ -520,10 +515,10 @@ export class ShardReplica {
       }
       this.persisting = true
       this.persist(ready).then(
-        () => {
+        (installed) => {
           this.persisting = false
           if (this.closed) return
-          this.finish(ready)
+          this.finish(ready, installed)
           this.pump()
         },
         (error: unknown) => {
@@ -535,8 +530,10 @@ export class ShardReplica {
     }
   }
 
-  private async persist(ready: Ready): Promise<void> {
+  /** Writes what the Ready must make durable; returns the machine of its snapshot, if it has one. */
+  private async persist(ready: Ready): Promise<ShardMachine | undefined> {
     const write: ShardWrite = { shard: this.shard }
+    let installed: ShardMachine | undefined
     if (this.bootstrapMark) {
       write.snapshot = this.bootstrapMark
       this.walLastIndex = this.bootstrapMark.index
@@ -548,7 +545,7 @@ export class ShardReplica {
       await this.ports.snapshots.save({ shard: this.shard, index, term }, ready.snapshot.data)
       // Decoded here, in slices, while the Ready waits anyway: the thread's
       // other shards keep ticking (a large machine takes a second or more).
-      this.installing = { index, machine: await decodeMachineInSlices(this.shard, ready.snapshot.data) }
+      installed = await decodeMachineInSlices(this.shard, ready.snapshot.data)
       write.snapshot = { index, term }
       this.walLastIndex = Math.max(this.walLastIndex, index)
     }
@@ -565,18 +562,20 @@ export class ShardReplica {
     if (ready.snapshot) this.storage.applySnapshot(ready.snapshot)
     this.storage.append(ready.entries)
     if (ready.hardState) this.storage.setHardState(ready.hardState)
+    return installed
   }
 
-  private finish(ready: Ready): void {
+  /** `installed`: the machine of the Ready's snapshot, decoded while it was persisted. */
+  private finish(ready: Ready, installed?: ShardMachine): void {
     this.finishing = true
     try {
-      this.finishReady(ready)
+      this.finishReady(ready, installed)
     } finally {
       this.finishing = false
     }
   }
 
-  private finishReady(ready: Ready): void {
+  private finishReady(ready: Ready, installed: ShardMachine | undefined): void {
     if (ready.hardState && !ready.mustSync) {
       // Only the commit index moved: losing it in a crash is harmless (a
       // restarted replica re-learns it), so it rides along with the next
@@ -585,7 +584,7 @@ export class ShardReplica {
       this.unsyncedHardState = ready.hardState
     }
     if (ready.messages.length > 0) this.ports.send(ready.messages)
-    if (ready.snapshot) this.restoreSnapshot(ready.snapshot)
+    if (ready.snapshot) this.restoreSnapshot(ready.snapshot, installed!)
     for (const entry of ready.committedEntries) this.apply(entry)
     for (const state of ready.readStates) {
       const id = readBatchId(state.requestCtx)
@@ -621,7 +620,8 @@ export class ShardReplica {
       this.termStartIndex = lastIndex
       // Proposals of an earlier leadership past the end of this leader's log
       // were never committed (a leader's log holds every committed entry)
-      // and never will be: only this leader's entries go there now.
+      // and never will be: only this leader's entries go there now. After
+      // this, a new proposal never finds an old waiter at its index.
       for (const [index, waiter] of this.waiters) {
         if (index <= lastIndex || waiter.term >= term) continue
         this.waiters.delete(index)
@@ -680,10 +680,8 @@ export class ShardReplica {
     }
   }
 
-  private restoreSnapshot(snapshot: Snapshot): void {
-    const prepared = this.installing?.index === snapshot.metadata.index ? this.installing.machine : undefined
-    this.installing = undefined
-    this.machine = prepared ?? decodeMachine(this.shard, snapshot.data)
+  private restoreSnapshot(snapshot: Snapshot, machine: ShardMachine): void {
+    this.machine = machine
     // Proposals the snapshot covers are never applied here one by one: whether
     // they are in it, and with what result, is not known.
     for (const [index, waiter] of this.waiters) {
@@ -715,7 +713,7 @@ export class ShardReplica {
     void (async () => {
       try {
         await machineParts.resolveInTurns()
-        const payload = await assembleParts(snapshotPayloadParts(confState, machineParts))
+        const payload = await assembleParts([snapshotPayloadPrefix(confState, machineParts.byteLength), machineParts])
         if (this.closed) return
         const encodeMs = performance.now() - started
         await this.ports.snapshots.save({ shard: this.shard, index: applied, term }, payload)
@@ -884,14 +882,13 @@ function readBatchId(ctx: Uint8Array): number {
  * (the same bytes as packing that object), with the machine's parts inside
  * (resolved: their length goes in the header).
  */
-function snapshotPayloadParts(confState: ConfState, machine: SnapshotParts): SnapshotParts {
+function snapshotPayloadPrefix(confState: ConfState, machineBytes: number): SnapshotParts {
   const out = new SnapshotParts()
   out.push(Uint8Array.of(0xde, 0x00, 0x02)) // a map of two entries, in msgpackr's map16 form for objects
   out.value('c')
   out.value(confState)
   out.value('m')
-  out.binHeader(machine.byteLength)
-  out.append(machine)
+  out.binHeader(machineBytes)
   return out
 }
 

@@ -5,9 +5,11 @@ import { invariant } from './errors.js'
 import { DEDUP_WINDOW_MS } from './limits.js'
 import type { MessageKey } from './message-id.js'
 
+/** One remembered id; never changed once made, so a snapshot may hold it by reference. */
 interface DedupEntry {
-  key: MessageKey
-  firstSentAtMs: number
+  readonly id: string
+  readonly key: MessageKey
+  readonly firstSentAtMs: number
 }
 
 /** Compact the FIFO once this many consumed slots sit at its head. */
@@ -15,9 +17,8 @@ const COMPACT_HEAD_MIN = 1024
 
 export class DedupWindow {
   private readonly byId = new Map<string, DedupEntry>()
-  private readonly fifoIds: string[] = []
-  private readonly fifoKeys: MessageKey[] = []
-  private readonly fifoTimesMs: number[] = []
+  /** The same entries in the order they were first seen (send times never decrease). */
+  private readonly fifo: DedupEntry[] = []
   private head = 0
 
   get size(): number {
@@ -36,18 +37,17 @@ export class DedupWindow {
    * an id is in the FIFO at most once and the FIFO holds exactly the live ids.
    */
   remember(dedupId: string, key: MessageKey, nowMs: number): void {
-    const last = this.fifoTimesMs.length - 1
-    invariant(last < this.head || this.fifoTimesMs[last]! <= nowMs, 'dedup times must not go backwards')
+    const last = this.fifo.length - 1
+    invariant(last < this.head || this.fifo[last]!.firstSentAtMs <= nowMs, 'dedup times must not go backwards')
     invariant(!this.byId.has(dedupId), 'dedup id remembered twice')
-    this.byId.set(dedupId, { key, firstSentAtMs: nowMs })
-    this.fifoIds.push(dedupId)
-    this.fifoKeys.push(key)
-    this.fifoTimesMs.push(nowMs)
+    const entry: DedupEntry = { id: dedupId, key, firstSentAtMs: nowMs }
+    this.byId.set(dedupId, entry)
+    this.fifo.push(entry)
   }
 
   /** When the oldest remembered id is forgotten, or Infinity. */
   nextExpiryMs(): number {
-    return this.head < this.fifoTimesMs.length ? this.fifoTimesMs[this.head]! + DEDUP_WINDOW_MS : Infinity
+    return this.head < this.fifo.length ? this.fifo[this.head]!.firstSentAtMs + DEDUP_WINDOW_MS : Infinity
   }
 
   /** Forgets every id whose window ended at or before `nowMs`; returns how many. */
@@ -62,39 +62,31 @@ export class DedupWindow {
 
   /** Forgets the oldest id (the caller checked `nextExpiryMs() <= now`). */
   forgetOldest(): void {
-    invariant(this.head < this.fifoIds.length, 'dedup window is empty')
-    const id = this.fifoIds[this.head]!
-    invariant(this.byId.get(id)?.firstSentAtMs === this.fifoTimesMs[this.head], 'dedup FIFO and index disagree')
-    this.byId.delete(id)
+    invariant(this.head < this.fifo.length, 'dedup window is empty')
+    const entry = this.fifo[this.head]!
+    invariant(this.byId.get(entry.id) === entry, 'dedup FIFO and index disagree')
+    this.byId.delete(entry.id)
     this.head++
-    if (this.head >= COMPACT_HEAD_MIN && this.head * 2 >= this.fifoIds.length) {
-      this.fifoIds.splice(0, this.head)
-      this.fifoKeys.splice(0, this.head)
-      this.fifoTimesMs.splice(0, this.head)
+    if (this.head >= COMPACT_HEAD_MIN && this.head * 2 >= this.fifo.length) {
+      this.fifo.splice(0, this.head)
       this.head = 0
     }
   }
 
-  /** Remembered ids in FIFO order, as flat [id, key, firstSentAtMs] triples, for snapshots. */
-  toFlat(): (string | number)[] {
-    return this.capture()()
-  }
-
   /**
-   * Copies the remembered ids now (three array copies, no lookups) and
-   * returns what builds toFlat()'s triples from that copy later: a snapshot
-   * captures the window at once and encodes it afterwards.
+   * For snapshots: copies the live entries now (one array copy of
+   * references) and returns what turns that copy into flat
+   * [id, key, firstSentAtMs] triples, in FIFO order, later.
    */
   capture(): () => (string | number)[] {
-    const ids = this.fifoIds.slice(this.head)
-    const keys = this.fifoKeys.slice(this.head)
-    const times = this.fifoTimesMs.slice(this.head)
+    const entries = this.fifo.slice(this.head)
     return () => {
-      const flat: (string | number)[] = new Array(ids.length * 3)
-      for (let at = 0; at < ids.length; at++) {
-        flat[3 * at] = ids[at]!
-        flat[3 * at + 1] = keys[at]!
-        flat[3 * at + 2] = times[at]!
+      const flat: (string | number)[] = new Array(entries.length * 3)
+      for (let at = 0; at < entries.length; at++) {
+        const entry = entries[at]!
+        flat[3 * at] = entry.id
+        flat[3 * at + 1] = entry.key
+        flat[3 * at + 2] = entry.firstSentAtMs
       }
       return flat
     }

@@ -21,7 +21,7 @@ import { KvEntry } from './kv-store.js'
 import { queueConfigFromTuple, queueConfigToTuple } from './queue-config.js'
 import { QueueState, type QueueTotals } from './queue-state.js'
 import { MESSAGE_STATE_COUNT, StoredMessage, type MessageState } from './stored-message.js'
-import { concatParts, SnapshotParts } from './snapshot-parts.js'
+import { binHeader, concatParts, SnapshotParts } from './snapshot-parts.js'
 
 export const SNAPSHOT_FORMAT_VERSION = 2
 const MESSAGE_COLUMNS = 7
@@ -59,7 +59,20 @@ function encodeQueue(queue: QueueState, out: SnapshotParts): void {
   const count = queue.messages.size
   const columns = new Float64Array(count * MESSAGE_COLUMNS)
   const lengths = new Uint32Array(count)
-  const bodies: Uint8Array[] = new Array(count)
+  const targets: unknown[] = []
+  for (const key of [...queue.deadLetterTargets.keys()].sort((a, b) => a - b)) targets.push(key, queue.deadLetterTargets.get(key)!)
+  out.arrayHeader(8)
+  out.value(queue.name)
+  out.value(queueConfigToTuple(queue.config))
+  out.value(totalsToTuple(queue.totals))
+  // The columns and lengths are parts by reference, filled below; the bodies
+  // are one binary made of the bodies themselves (a stored body is never
+  // modified), behind a header written once their total is known.
+  out.binHeader(columns.byteLength)
+  out.push(bytesOf(columns))
+  out.binHeader(lengths.byteLength)
+  out.push(bytesOf(lengths))
+  const bodiesHeader = out.placeholder()
   let bodyBytes = 0
   let at = 0
   let previousKey = -1
@@ -75,24 +88,11 @@ function encodeQueue(queue: QueueState, out: SnapshotParts): void {
     columns[5 * count + at] = m.receiveLogIndex
     columns[6 * count + at] = m.sentAtMs
     lengths[at] = m.body.byteLength
-    bodies[at] = m.body
+    if (m.body.byteLength > 0) out.push(m.body)
     bodyBytes += m.body.byteLength
     at++
   }
-  const targets: unknown[] = []
-  for (const key of [...queue.deadLetterTargets.keys()].sort((a, b) => a - b)) targets.push(key, queue.deadLetterTargets.get(key)!)
-  out.arrayHeader(8)
-  out.value(queue.name)
-  out.value(queueConfigToTuple(queue.config))
-  out.value(totalsToTuple(queue.totals))
-  out.binHeader(columns.byteLength)
-  out.push(bytesOf(columns))
-  out.binHeader(lengths.byteLength)
-  out.push(bytesOf(lengths))
-  // The bodies are one binary, written as the bodies themselves (held by
-  // reference: a stored body is never modified).
-  out.binHeader(bodyBytes)
-  for (const body of bodies) if (body.byteLength > 0) out.push(body)
+  out.fill(bodiesHeader, binHeader(bodyBytes))
   out.later(queue.dedup.capture())
   out.value(targets)
 }

@@ -34,28 +34,29 @@ export class SnapshotParts {
   }
 
   arrayHeader(length: number): void {
-    if (length < 16) this.push(Uint8Array.of(0x90 | length))
-    else if (length < 0x10000) this.push(Uint8Array.of(0xdc, length >> 8, length & 0xff))
-    else this.push(uint32Header(0xdd, length))
+    this.push(arrayHeader(length))
   }
 
   /** The header of a binary of `length` bytes; the bytes follow as parts of their own. */
   binHeader(length: number): void {
-    if (length < 0x100) this.push(Uint8Array.of(0xc4, length))
-    else if (length < 0x10000) this.push(Uint8Array.of(0xc5, length >> 8, length & 0xff))
-    else this.push(uint32Header(0xc6, length))
+    this.push(binHeader(length))
   }
 
-  append(other: SnapshotParts): void {
-    for (const part of other.parts) this.parts.push(part)
-    this.byteLength += other.byteLength
+  /** A place for bytes known only later (a header whose length comes after what follows it). */
+  placeholder(): number {
+    return this.parts.push(EMPTY) - 1
+  }
+
+  fill(at: number, bytes: Uint8Array): void {
+    this.parts[at] = bytes
+    this.byteLength += bytes.byteLength
   }
 
   /** Produces the later parts; after it every part is bytes. */
   resolveNow(): Uint8Array[] {
     for (let at = 0; at < this.parts.length; at++) {
       const part = this.parts[at]!
-      if (typeof part === 'function') this.settle(at, part())
+      if (typeof part === 'function') this.fill(at, part())
     }
     return this.parts as Uint8Array[]
   }
@@ -65,16 +66,25 @@ export class SnapshotParts {
     for (let at = 0; at < this.parts.length; at++) {
       const part = this.parts[at]!
       if (typeof part !== 'function') continue
-      this.settle(at, part())
+      this.fill(at, part())
       await nextTurn()
     }
     return this.parts as Uint8Array[]
   }
+}
 
-  private settle(at: number, bytes: Uint8Array): void {
-    this.parts[at] = bytes
-    this.byteLength += bytes.byteLength
-  }
+const EMPTY = new Uint8Array(0)
+
+export function arrayHeader(length: number): Uint8Array {
+  if (length < 16) return Uint8Array.of(0x90 | length)
+  if (length < 0x10000) return Uint8Array.of(0xdc, length >> 8, length & 0xff)
+  return uint32Header(0xdd, length)
+}
+
+export function binHeader(length: number): Uint8Array {
+  if (length < 0x100) return Uint8Array.of(0xc4, length)
+  if (length < 0x10000) return Uint8Array.of(0xc5, length >> 8, length & 0xff)
+  return uint32Header(0xc6, length)
 }
 
 function packValue(value: unknown): Uint8Array {
@@ -89,35 +99,40 @@ function uint32Header(type: number, length: number): Uint8Array {
   return header
 }
 
-/** Joins the parts at once. */
-export function concatParts(snapshot: SnapshotParts): Uint8Array {
-  const parts = snapshot.resolveNow()
-  const out = Buffer.allocUnsafe(snapshot.byteLength)
+/** Joins the parts of one or more snapshots, in order, at once. */
+export function concatParts(...snapshots: SnapshotParts[]): Uint8Array {
+  const lists = snapshots.map((snapshot) => snapshot.resolveNow())
+  const out = Buffer.allocUnsafe(snapshots.reduce((sum, snapshot) => sum + snapshot.byteLength, 0))
   let offset = 0
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.byteLength
+  for (const parts of lists) {
+    for (const part of parts) {
+      out.set(part, offset)
+      offset += part.byteLength
+    }
   }
   return out
 }
 
 /**
- * Joins the parts, yielding to the event loop after each later part and
- * after every `sliceBytes` copied, so that timers and messages are served
- * meanwhile.
+ * Joins the parts of one or more snapshots, in order, yielding to the event
+ * loop after each later part and after every `sliceBytes` copied, so that
+ * timers and messages are served meanwhile.
  */
-export async function assembleParts(snapshot: SnapshotParts, sliceBytes = 4 * 1024 * 1024): Promise<Uint8Array> {
-  const parts = await snapshot.resolveInTurns()
-  const out = Buffer.allocUnsafe(snapshot.byteLength)
+export async function assembleParts(snapshots: SnapshotParts[], sliceBytes = 4 * 1024 * 1024): Promise<Uint8Array> {
+  const lists: Uint8Array[][] = []
+  for (const snapshot of snapshots) lists.push(await snapshot.resolveInTurns())
+  const out = Buffer.allocUnsafe(snapshots.reduce((sum, snapshot) => sum + snapshot.byteLength, 0))
   let offset = 0
   let sinceYield = 0
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.byteLength
-    sinceYield += part.byteLength
-    if (sinceYield >= sliceBytes) {
-      sinceYield = 0
-      await nextTurn()
+  for (const parts of lists) {
+    for (const part of parts) {
+      out.set(part, offset)
+      offset += part.byteLength
+      sinceYield += part.byteLength
+      if (sinceYield >= sliceBytes) {
+        sinceYield = 0
+        await nextTurn()
+      }
     }
   }
   return out

@@ -58,7 +58,7 @@ t.test('a snapshot taken as parts is valid msgpack in the canonical form, and la
   h.receive('q-00')
   h.ok({ type: 'queue.purge', queue: 'q-01' })
   h.ok({ type: 'queue.send', queue: 'q-02', messages: [{ body: new Uint8Array([1]) }] })
-  const sliced = await assembleParts(parts, 1_000)
+  const sliced = await assembleParts([parts], 1_000)
   t.ok(Buffer.from(sliced).equals(Buffer.from(whole)), 'joined in slices, after more applies: the snapshot of when it was taken')
   t.notOk(Buffer.from(h.machine.snapshot()).equals(Buffer.from(whole)), 'while the machine itself moved on')
   const restored = ShardMachine.restore(sliced)
