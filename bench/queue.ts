@@ -44,10 +44,12 @@ export const main: BenchMain = async ({ options }) => {
     throw new Error(`--transport must be inproc, tcp or both, got ${String(transportOption)}`)
   }
   const transports: Transport[] = transportOption === 'both' ? ['inproc', 'tcp'] : [transportOption]
+  const clientOption = options.get('client') ?? 'thread'
+  if (clientOption !== 'thread' && clientOption !== 'inline') throw new Error(`--client must be thread or inline, got ${String(clientOption)}`)
+  const clientThread = clientOption === 'thread'
   const cluster = await startBenchNodes(nodeCount, { sync, shards, threads })
   const { nodes } = cluster
   const servers: ClientServerHandle[] = []
-  const clientThread = (options.get('client') ?? 'thread') !== 'inline'
   const queues = Array.from({ length: shards }, (_, i) => `bench-${i}`)
   const rows: Measurement[] = []
   const results = new Map<Transport, LoopResult[]>()

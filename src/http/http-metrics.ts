@@ -108,6 +108,11 @@ export class HttpMetrics {
 }
 
 /** WAL, actors, shards and peer links as exposition text. */
+/** One sample per shard replica of this node, labelled by shard. */
+function perShard(metrics: NodeMetrics, field: Exclude<keyof NodeMetrics['shards'][number], 'id'>): Sample[] {
+  return metrics.shards.map((shard) => ({ labels: { shard: String(shard.id) }, value: shard[field] }))
+}
+
 function internalsText(metrics: NodeMetrics, node: TroupeNode): string {
   const parts: string[] = []
   const wal = metrics.wal
@@ -147,22 +152,22 @@ function internalsText(metrics: NodeMetrics, node: TroupeNode): string {
     gaugeText(
       'troupe_shard_parked_receives',
       'long-poll receives parked in a shard replica waiting for messages',
-      metrics.shards.map((shard) => ({ labels: { shard: String(shard.id) }, value: shard.parkedReceives })),
+      perShard(metrics, 'parkedReceives'),
     ),
     gaugeText(
       'troupe_shard_pending_proposals',
       'proposals of a shard replica waiting to be applied (after a leader change, those of its former leadership until their index is applied)',
-      metrics.shards.map((shard) => ({ labels: { shard: String(shard.id) }, value: shard.pendingProposals })),
+      perShard(metrics, 'pendingProposals'),
     ),
     counterText(
       'troupe_shard_snapshots_installed_total',
       'snapshots a shard replica received from its leader (a follower too far behind the log), since its thread started',
-      metrics.shards.map((shard) => ({ labels: { shard: String(shard.id) }, value: shard.snapshotsInstalled })),
+      perShard(metrics, 'snapshotsInstalled'),
     ),
     counterText(
       'troupe_shard_balance_transfers_total',
       'leaderships a shard replica handed to the preferred replica of its shard, since its thread started',
-      metrics.shards.map((shard) => ({ labels: { shard: String(shard.id) }, value: shard.balanceTransfers })),
+      perShard(metrics, 'balanceTransfers'),
     ),
     gaugeText(
       'troupe_peer_up',
