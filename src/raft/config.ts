@@ -30,6 +30,15 @@ export interface RaftConfig {
   maxCommittedSizePerReadyBytes?: number
   /** Append messages in flight to one follower in replicate state. Default 256. */
   maxInflightMsgs?: number
+  /**
+   * When the commit index moves, the leader sends each follower an append at
+   * once, without entries if it has none (etcd's behaviour). false: the commit
+   * index travels only with the next append and with every heartbeat, which
+   * saves a message and its answer per follower per commit under load, and
+   * delays followers' applying (never the leader's) by up to a heartbeat
+   * interval when no proposal follows. Default true.
+   */
+  broadcastCommit?: boolean
   /** Payload bytes the leader accepts beyond the commit index before answering OVERLOADED. Default 64 MiB. */
   maxUncommittedEntriesBytes?: number
   /** Pre-vote (Raft thesis §9.6): a partitioned node does not inflate its term. Default true. */
@@ -59,6 +68,7 @@ export interface ResolvedRaftConfig {
   maxSizePerMsgBytes: number
   maxCommittedSizePerReadyBytes: number
   maxInflightMsgs: number
+  broadcastCommit: boolean
   maxUncommittedEntriesBytes: number
   preVote: boolean
   checkQuorum: boolean
@@ -116,6 +126,7 @@ export function resolveConfig(config: RaftConfig): ResolvedRaftConfig {
     maxSizePerMsgBytes: positiveInt('maxSizePerMsgBytes', config.maxSizePerMsgBytes ?? MiB),
     maxCommittedSizePerReadyBytes: positiveInt('maxCommittedSizePerReadyBytes', config.maxCommittedSizePerReadyBytes ?? 16 * MiB),
     maxInflightMsgs: positiveInt('maxInflightMsgs', config.maxInflightMsgs ?? 256),
+    broadcastCommit: config.broadcastCommit ?? true,
     maxUncommittedEntriesBytes: positiveInt('maxUncommittedEntriesBytes', config.maxUncommittedEntriesBytes ?? 64 * MiB),
     preVote: config.preVote ?? true,
     checkQuorum,

@@ -662,7 +662,7 @@ export class Raft {
     } else {
       pr.inflights.freeLE(m.index)
     }
-    if (this.maybeCommit()) {
+    if (this.maybeCommit() && this.cfg.broadcastCommit) {
       this.commitPending = true
     } else if (wasPaused) {
       this.sendAppend(m.from, pr, true)
@@ -847,7 +847,7 @@ export class Raft {
       } else {
         if (this.leadTransferee !== NONE && !this.voters.includes(this.leadTransferee)) this.leadTransferee = NONE
         // The quorum changed: the commit index may move.
-        if (this.maybeCommit()) this.commitPending = true
+        if (this.maybeCommit() && this.cfg.broadcastCommit) this.commitPending = true
         // Probe a new member at once rather than at the next heartbeat.
         const pr = this.progress.get(cc.nodeId)
         if (isNew && pr !== undefined) this.sendAppend(cc.nodeId, pr, true)

@@ -53,6 +53,7 @@ export function applyScenario(options: SimulationOptions): { options: Simulation
       maxSizePerMsgBytes: pick([300, 1024 * 1024]),
       maxInflightMsgs: pick([1, 4, 256]),
       snapshotChunkBytes: pick([256, 1024 * 1024]),
+      broadcastCommit: pick([true, false]),
     }
   }
   if (options.vary.readOnly) node.readOnly = pick(['safe', 'safe', 'lease-based'] as const)

@@ -46,8 +46,8 @@ export interface NodeOptions {
   /** Every n-th read goes through the log instead of ReadIndex (0: never). */
   logReadEvery: number
   readOnly: 'safe' | 'lease-based'
-  /** Flow-control limits of the core, small ones to exercise its batching, windows and chunking. */
-  limits: Pick<RaftConfig, 'maxSizePerMsgBytes' | 'maxInflightMsgs' | 'snapshotChunkBytes'>
+  /** Flow-control limits of the core, small ones to exercise its batching, windows and chunking; and whether commits are broadcast at once. */
+  limits: Pick<RaftConfig, 'maxSizePerMsgBytes' | 'maxInflightMsgs' | 'snapshotChunkBytes' | 'broadcastCommit'>
   faults: NodeFaults
 }
 

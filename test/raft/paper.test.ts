@@ -3,14 +3,14 @@
 // etcd's raft_paper_test.go: each test quotes the rule it checks.
 import t from 'tap'
 import { NONE, type Message, type Raft } from '../../src/raft/index.js'
-import { entriesWithTerms, entry, msg, newRaft, persist, readMessages, sortByTo, storageWith, tickUntilElection } from './helpers.js'
+import { entriesWithTerms, entry, msg, newRaft, persist, readMessages, sortByTo, storageWith, tickUntilElection, type RaftOptions } from './helpers.js'
 import { bytes, Network } from './network.js'
 
 const DATA = new TextEncoder().encode('some data')
 
 /** A leader of three whose followers acknowledged its empty entry (they are in replicate state). */
-function leaderOf3(): Raft {
-  const r = newRaft(1, [1, 2, 3])
+function leaderOf3(options: RaftOptions = {}): Raft {
+  const r = newRaft(1, [1, 2, 3], options)
   r.becomeCandidate()
   r.becomeLeader()
   readMessages(r)
@@ -228,6 +228,36 @@ t.test('§5.3 "When the entry has been safely replicated, the leader applies the
   )
   const out = sortByTo(readMessages(r))
   t.ok(out.length > 0 && out.every((m) => m.type === 'app' && m.commit === li), 'followers are told the new commit index')
+})
+
+t.test('broadcastCommit false: a new commit index goes out with the next append and every heartbeat, not in an append of its own', async (t) => {
+  const r = leaderOf3({ broadcastCommit: false })
+  r.propose([DATA])
+  const li = r.log.lastIndex()
+  readMessages(r)
+  ack(r, 2, li)
+  t.equal(r.log.committed, li, 'committed once a majority has it')
+  t.same(readMessages(r), [], 'no append is sent only to announce the commit')
+  r.propose([DATA])
+  const appends = sortByTo(readMessages(r))
+  t.same(
+    appends.map((m) => [m.type, m.to, m.commit, m.entries.length]),
+    [
+      ['app', 2, li, 1],
+      ['app', 3, li, 1],
+    ],
+    'the next append carries it',
+  )
+  r.tick()
+  const beats = sortByTo(readMessages(r)).filter((m) => m.type === 'heartbeat')
+  t.same(
+    beats.map((m) => [m.to, m.commit]),
+    [
+      [2, li],
+      [3, li - 1],
+    ],
+    'heartbeats carry it, up to what each follower holds',
+  )
 })
 
 t.test('§5.3 "A log entry is committed once the leader that created the entry has replicated it on a majority of the servers."', async (t) => {
