@@ -39,6 +39,14 @@ export class Gateway {
   forward: ForwardFn | undefined
   shardCount = 0
   private readonly deadLettersInFlight = new Set<string>()
+  /**
+   * The node that last answered as each shard's leader, or that a replica
+   * named as leader: a routed request goes there first, so a request that
+   * arrives at a follower's node is forwarded at once instead of being
+   * refused NOT_LEADER by the local replica first. A wrong guess costs what
+   * it always did: one NOT_LEADER that names the leader.
+   */
+  private readonly leaderGuess: (number | undefined)[] = []
   private closed = false
   private waitsStarted = 0
 
@@ -71,7 +79,9 @@ export class Gateway {
   async call<T>(shard: number, msg: ShardMsg, timeoutMs: number): Promise<T> {
     if (this.closed) throw new TroupeError('UNAVAILABLE', 'the node is shutting down')
     const deadline = Date.now() + timeoutMs
-    let target = this.shards[shard] ? this.localId : this.replicasOf(shard)[0]!
+    const anyReplica = msg.type === 'get' && msg.stale
+    const guess = anyReplica || !this.forward ? undefined : this.leaderGuess[shard]
+    let target = guess ?? (this.shards[shard] ? this.localId : this.replicasOf(shard)[0]!)
     let delayMs = this.options.retryInitialMs
     let redirects = 0
     for (;;) {
@@ -81,8 +91,12 @@ export class Gateway {
         target === this.localId || !this.forward
           ? await this.callLocal(shard, msg, remainingMs)
           : await this.forward(target, shard, msg, remainingMs)
-      if (reply.ok) return reply.value as T
+      if (reply.ok) {
+        if (!anyReplica) this.leaderGuess[shard] = target
+        return reply.value as T
+      }
       const { error } = reply
+      if (error.code === 'NOT_LEADER' || error.code === 'UNAVAILABLE') this.leaderGuess[shard] = error.leaderId
       const retryable = error.code === 'UNAVAILABLE' || (error.code === 'NOT_LEADER' && error.leaderId !== undefined)
       if (retryable && !this.closed && Date.now() + delayMs < deadline) {
         // Follow a leader hint at once, a few times; hints that go round in
