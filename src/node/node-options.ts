@@ -14,6 +14,13 @@ export interface NodeOptions {
   sync?: 'always' | 'none'
   /** Worker threads hosting shard actors. Default: cores − 1, at least 1. */
   threads?: number
+  /**
+   * Where the WAL writer runs: `own` (a worker thread of its own) or `shared`
+   * (on the first shard thread, so those shards hand it their writes without
+   * crossing threads). Default: `shared` when there is one shard thread,
+   * `own` otherwise.
+   */
+  walThread?: 'own' | 'shared'
   /** Raft tick interval. Default 100 ms (elections after 1–2 s without a leader). */
   tickMs?: number
   electionTicks?: number
@@ -55,6 +62,7 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
     shards: options.shards ?? 8,
     sync: options.sync ?? 'always',
     threads: options.threads ?? Math.max(1, availableParallelism() - 1),
+    walThread: 'own',
     tickMs: options.tickMs ?? 100,
     electionTicks: options.electionTicks ?? 10,
     snapshotEveryEntries: options.snapshotEveryEntries ?? 20_000,
@@ -72,6 +80,10 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
   positiveInteger('id', resolved.id)
   positiveInteger('shards', resolved.shards)
   positiveInteger('threads', resolved.threads)
+  if (options.walThread !== undefined && options.walThread !== 'own' && options.walThread !== 'shared') {
+    throw new RangeError(`walThread must be 'own' or 'shared', got ${String(options.walThread)}`)
+  }
+  resolved.walThread = options.walThread ?? (resolved.threads === 1 ? 'shared' : 'own')
   positiveInteger('tickMs', resolved.tickMs)
   positiveInteger('electionTicks', resolved.electionTicks)
   positiveInteger('snapshotEveryEntries', resolved.snapshotEveryEntries)

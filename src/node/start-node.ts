@@ -6,6 +6,9 @@
 //        ├─ wal                 worker thread: the WalWriter (group commit for all shards)
 //        └─ shards-k            worker threads: one ShardActor per shard replica
 //
+// With walThread 'shared' (the default when there is one shard thread) there
+// is no 'wal' thread: the WalWriter is the first actor on shards-1.
+//
 // Shards recover from their newest snapshot plus the WAL whenever they (re)start.
 import { mkdir, readFile, writeFile, rename } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
@@ -58,28 +61,22 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
       routerRef = await system.spawn(peerRouterActor(router), { name: 'peer-router', mailbox: { capacity: 100_000 } })
     }
     const walArgs: WalWriterArgs = { options: { dir: join(dataDir, 'wal'), sync: config.sync } }
+    const walSpec: RemoteChildSpec = {
+      id: 'wal-writer',
+      definition: { module: walWriterModule, export: 'walWriter', args: walArgs },
+      mailbox: { capacity: 100_000 },
+      shutdownMs: 10_000,
+    }
+    // The WAL writer's thread: its own ('wal'), or the first shard thread,
+    // whose shards then reach it without crossing threads (see walThread).
+    const walHostId = config.walThread === 'shared' ? 'shards-1' : 'wal'
     const storage = await system.supervise('storage', {
       strategy: 'rest-for-one',
       maxRestarts: 5,
       withinMs: 60_000,
-      children: [
-        {
-          id: 'wal',
-          thread: {
-            name: 'wal',
-            children: [
-              {
-                id: 'wal-writer',
-                definition: { module: walWriterModule, export: 'walWriter', args: walArgs },
-                mailbox: { capacity: 100_000 },
-                shutdownMs: 10_000,
-              },
-            ],
-          },
-        },
-      ],
+      children: [{ id: walHostId, thread: { name: walHostId, children: [walSpec] } }],
     })
-    const walHost = storage.child<ThreadHost>('wal')
+    const walHost = storage.child<ThreadHost>(walHostId)
     const walRef = walHost.supervisor.child<ActorRef<unknown, unknown>>('wal-writer')
     const shardRefs: (ActorRef<ShardMsg, ShardAnswer> | undefined)[] = new Array(identity.shards)
     const hosted = [...Array(identity.shards).keys()].filter((shard) => replicas(shard).includes(identity.nodeId))
@@ -89,8 +86,14 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
       for (let i = thread; i < hosted.length; i += threads) {
         specs.push(shardSpec(hosted[i]!, replicas(hosted[i]!), identity, config, dataDir, walRef, gatewayRef, routerRef))
       }
+      const shardIndex = (spec: RemoteChildSpec) => Number(spec.id.slice('shard-'.length))
+      if (thread === 0 && walHostId === 'shards-1') {
+        // Started after the writer, which they need; a new worker brings all back in this order.
+        for (const spec of specs) shardRefs[shardIndex(spec)] = await walHost.spawn(spec)
+        continue
+      }
       const host = (await storage.startChild({ id: `shards-${thread + 1}`, thread: { name: `shards-${thread + 1}`, children: specs } })) as ThreadHost
-      for (const spec of specs) shardRefs[Number(spec.id.slice('shard-'.length))] = host.supervisor.child(spec.id)
+      for (const spec of specs) shardRefs[shardIndex(spec)] = host.supervisor.child(spec.id)
     }
     gateway.shards = shardRefs
     await waitForLeaders(gateway, config.readyTimeoutMs)
@@ -108,7 +111,7 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
         await router?.close()
         log.info('node stopped')
       })())
-    log.info({ shards: identity.shards, threads: config.threads, sync: config.sync, dataDir }, 'node ready')
+    log.info({ shards: identity.shards, threads: config.threads, walThread: config.walThread, sync: config.sync, dataDir }, 'node ready')
     const runningThreads = () => storage.whichChildren().filter((c) => c.running).map((c) => storage.child<ThreadHost>(c.id))
     return new TroupeNode(identity.nodeId, system, gateway, close, router?.address ?? config.peer, router, { wal: walRef as ActorRef<WalWriterMsg, WalWriterReply>, threads: runningThreads })
   } catch (error) {

@@ -1,0 +1,14 @@
+// resolveNodeOptions: where the WAL writer runs, and a clear error for a bad value.
+import t from 'tap'
+import { resolveNodeOptions } from '../../src/node/node-options.js'
+
+t.test('the WAL writer shares the shard thread when there is one, and has its own otherwise', async (t) => {
+  t.equal(resolveNodeOptions({ threads: 1 }).walThread, 'shared')
+  t.equal(resolveNodeOptions({ threads: 2 }).walThread, 'own')
+  t.equal(resolveNodeOptions({ threads: 1, walThread: 'own' }).walThread, 'own')
+  t.equal(resolveNodeOptions({ threads: 3, walThread: 'shared' }).walThread, 'shared')
+})
+
+t.test('an unknown walThread is refused with the accepted values', async (t) => {
+  t.throws(() => resolveNodeOptions({ walThread: 'elsewhere' as 'own' }), { name: 'RangeError', message: /walThread must be 'own' or 'shared', got elsewhere/ })
+})
