@@ -2,10 +2,8 @@
 // leads; follows NOT_LEADER hints, retries a silent node elsewhere with the
 // same request id (the machine's session makes a repeated write apply once),
 // and gives up at a deadline. A write is dropped from the history only when
-// every try of it was refused and the network delivers each request at most
-// once; if any try may have been proposed, its outcome is unknown. (With
-// duplication, a copy of a refused try may still reach a node that has
-// become leader since, after the client gave up.) Each operation goes into the shared history for the
+// every try of it was refused; if any try may have been proposed, its outcome
+// is unknown. Each operation goes into the shared history for the
 // linearizability check.
 import type { Rng } from '../raft/rng.js'
 import type { NodeId } from '../raft/types.js'
@@ -27,12 +25,6 @@ export interface ClientOptions {
   retryBackoffMs: number
   /** Send reads to a random node instead of the presumed leader (exposes stale reads). */
   readsAnywhere: boolean
-  /**
-   * The network may deliver a request twice: a refusal then answers one copy
-   * only, so a write refused everywhere still has an unknown outcome. The
-   * simulation sets it from the network's duplication rate.
-   */
-  requestsMayRepeat: boolean
 }
 
 export const defaultClientOptions: ClientOptions = {
@@ -43,7 +35,6 @@ export const defaultClientOptions: ClientOptions = {
   thinkTimeMaxMs: 30,
   retryBackoffMs: 10,
   readsAnywhere: false,
-  requestsMayRepeat: false,
 }
 
 export interface ClientHost {
@@ -180,11 +171,10 @@ export class SimClient {
   }
 
   #abandon(op: InFlight): void {
-    if (op.input.kind !== 'get' && (op.unrefused.size > 0 || this.#options.requestsMayRepeat)) {
+    if (op.input.kind !== 'get' && op.unrefused.size > 0) {
       this.#history.fail(op.historyId)
       this.stats.unknown++
-      const why = op.unrefused.size > 0 ? '' : ' (refused everywhere, but a repeated copy may still arrive)'
-      this.#host.trace(`c${this.id} #${op.requestId} gives up: outcome unknown${why}`)
+      this.#host.trace(`c${this.id} #${op.requestId} gives up: outcome unknown`)
     } else {
       this.#history.cancel(op.historyId)
       this.stats.cancelled++

@@ -144,8 +144,7 @@ class Simulation {
     for (const id of this.#conf.state.voters) this.#addNode(id, MemoryStorage.bootstrap(this.#conf.state))
     const clientRng = this.#streamRng(Stream.Clients)
     for (let c = 1; c <= this.#options.clients; c++) {
-      const clientOptions = { ...this.#options.client, requestsMayRepeat: this.#options.network.duplicateRate > 0 }
-      const client = new SimClient(c, clientRng, this.#history, clientOptions, {
+      const client = new SimClient(c, clientRng, this.#history, this.#options.client, {
         nowMs: () => this.#queue.nowMs,
         send: (fromClient, to, envelope) => this.#send(CLIENT_ENDPOINT_BASE + fromClient, to, envelope),
         after: (delayMs, label, run) => this.#after(delayMs, label, run),

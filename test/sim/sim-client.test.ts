@@ -98,20 +98,6 @@ t.test('an operation refused everywhere certainly did not happen and is dropped'
   t.equal(h.history.operations().length, 0)
 })
 
-t.test('a write refused everywhere has an unknown outcome when the network may repeat requests', async (t) => {
-  // A repeated copy of a refused try may still reach a node that leads by then.
-  const h = harness({ attemptsMax: 4, requestsMayRepeat: true })
-  h.client.start()
-  for (let i = 0; i < 4; i++) {
-    h.runUntil(() => h.sent.length > i)
-    h.client.receive({ kind: 'refused', requestId: h.sent[i]!.requestId, attempt: h.sent[i]!.attempt, code: 'NOT_LEADER' })
-  }
-  h.runUntil(() => !h.client.busy || h.client.stats.unknown > 0)
-  t.equal(h.client.stats.cancelled, 0)
-  t.equal(h.client.stats.unknown, 1)
-  t.equal(h.history.operations().length, 1, 'kept in the history, as an operation that may have happened')
-})
-
 t.test('a late refusal of an earlier try does not make a possibly proposed write look refused', async (t) => {
   // With this seed the first operation is a write.
   const h = harness({ attemptsMax: 3 })
