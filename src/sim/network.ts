@@ -1,6 +1,9 @@
 // The simulated network between endpoints (Raft nodes and clients): each
 // message is lost, delayed, or duplicated on its own draw of the seeded
-// generator; random delays reorder messages. Partitions block directed
+// generator; random delays reorder messages. A client's request is never
+// duplicated: clients talk over a connection (TCP), which delivers a request
+// at most once, so a request that was refused cannot be run later by a copy.
+// (Replies to clients and Raft messages may be duplicated.) Partitions block directed
 // links, so a partition is symmetric when both directions are blocked and
 // asymmetric when only one is. A blocked link drops what is in flight too.
 import type { Rng } from '../raft/rng.js'
@@ -49,8 +52,11 @@ export class SimNetwork {
     this.#faults = faults
   }
 
-  /** The delays after which copies of a message from `from` to `to` arrive: zero, one or two of them. */
-  transmit(from: EndpointId, to: EndpointId): number[] {
+  /**
+   * The delays after which copies of a message from `from` to `to` arrive:
+   * zero, one or two of them (`once`: at most one, for client requests).
+   */
+  transmit(from: EndpointId, to: EndpointId, once = false): number[] {
     this.stats.sent++
     if (!this.canDeliver(from, to)) {
       this.stats.blocked++
@@ -65,7 +71,7 @@ export class SimNetwork {
       this.stats.dropped++
       return []
     }
-    if (duplicated) {
+    if (duplicated && !once) {
       this.stats.duplicated++
       return [first, second]
     }

@@ -302,7 +302,7 @@ class Simulation {
 
   #send(from: number, to: number, envelope: SimEnvelope): void {
     if (envelope.kind === 'raft' && envelope.message.type === 'snap') this.#stats.snapshotChunksSent++
-    const delays = this.#network.transmit(from, to)
+    const delays = this.#network.transmit(from, to, envelope.kind === 'request')
     if (delays.length === 0) return
     const label = `${endpointName(from)}>${endpointName(to)} ${describeEnvelope(envelope)}`
     for (const delayMs of delays) {
