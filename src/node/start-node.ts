@@ -14,11 +14,12 @@ import { mkdir, readFile, writeFile, rename } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { randomInt } from 'node:crypto'
 import { Gateway, gatewayActor, gatewayDefaults } from '../../actors/gateway.js'
+import { troupeMessageShapes } from '../../actors/message-shapes.js'
 import { PeerRouter, peerRouterActor } from '../../actors/peer-router.js'
 import type { ShardActorArgs, ShardAnswer, ShardMsg } from '../../actors/shard-actor.js'
 import type { WalWriterArgs, WalWriterMsg, WalWriterReply } from '../../actors/wal-writer.js'
 import { shardForQueue } from '../cluster/placement.js'
-import { ActorSystem, type ActorRef, type RemoteChildSpec, type ThreadHost } from '../runtime/index.js'
+import { ActorSystem, useMessageShapes, type ActorRef, type RemoteChildSpec, type ThreadHost } from '../runtime/index.js'
 import { createDefaultLogger } from '../runtime/logger.js'
 import type { Logger } from 'pino'
 import { replicasOf, resolveNodeOptions, type NodeOptions, type ResolvedNodeOptions } from './node-options.js'
@@ -40,6 +41,9 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
   await mkdir(dataDir, { recursive: true })
   const identity = await loadIdentity(dataDir, config)
   const log = (config.logger ?? createDefaultLogger('troupe')).child({ node: identity.nodeId })
+  if (!useMessageShapes(troupeMessageShapes)) {
+    log.debug('threads were started before this node: its messages cross threads self-describing (correct, a little slower)')
+  }
   const system = await ActorSystem.start({ name: `troupe-${identity.nodeId}`, logger: log })
   const replicas = (shard: number) => replicasOf(shard, config.members)
   const gateway = new Gateway(identity.nodeId, replicas, { ...gatewayDefaults, requestTimeoutMs: config.requestTimeoutMs }, log.child({ actor: 'gateway' }))

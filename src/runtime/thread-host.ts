@@ -129,6 +129,7 @@ export class ThreadHost {
       peers,
       logLevel: this.log.level,
       askTimeoutMs: this.askTimeoutMs,
+      shapes: currentKernel().messageShapes,
     }
     worker.postMessage({ type: 'boot', boot } satisfies WorkerControl)
     try {

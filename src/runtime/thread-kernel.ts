@@ -80,7 +80,8 @@ interface PendingAsk {
 export class ThreadKernel {
   readonly threadId: number
   readonly doorbell: Doorbell
-  private readonly codec: Codec = createCodec({ structures: envelopeStructures })
+  private codec: Codec
+  private shapes: string[][]
   private readonly cells = new Map<number, ActorCell<unknown, unknown>>()
   private readonly inbound = new Map<number, InboundLink>()
   private readonly outbound = new Map<number, OutboundLink>()
@@ -95,9 +96,44 @@ export class ThreadKernel {
   /** Frames dropped because their target was gone (tells have no one to tell). */
   undeliverable = 0
 
-  constructor(threadId: number, doorbell: Doorbell = Doorbell.create()) {
+  /** `shapes`: message shapes beyond the envelope's (see useMessageShapes); a worker gets its host's. */
+  constructor(threadId: number, doorbell: Doorbell = Doorbell.create(), shapes: readonly (readonly string[])[] = []) {
     this.threadId = threadId
     this.doorbell = doorbell
+    this.shapes = shapes.map((keys) => keys.slice())
+    this.codec = createCodec({ structures: [...envelopeStructures, ...this.shapes] })
+  }
+
+  /** The message shapes this thread's codec encodes as records, beyond the envelope's. */
+  get messageShapes(): string[][] {
+    return this.shapes.map((keys) => keys.slice())
+  }
+
+  /**
+   * Adds message shapes (key lists, in the order the objects are built) to
+   * the codec's table, so that objects of those shapes cross threads as a
+   * record reference instead of carrying their key names. Every thread must
+   * agree on the table, so it can grow only while this thread has no rings
+   * yet: on the main thread, before the first worker starts (workers take
+   * the main thread's table when they boot). True when every shape is in
+   * the table afterwards; false when it was too late (nothing changes, and
+   * those objects are still encoded correctly, only self-describing).
+   */
+  useMessageShapes(shapes: readonly (readonly string[])[]): boolean {
+    const known = new Set([...envelopeStructures, ...this.shapes].map((keys) => JSON.stringify(keys)))
+    const missing: string[][] = []
+    for (const keys of shapes) {
+      const signature = JSON.stringify(keys)
+      if (known.has(signature)) continue
+      known.add(signature)
+      missing.push(keys.slice())
+    }
+    if (missing.length === 0) return true
+    if (this.inbound.size > 0 || this.outbound.size > 0) return false
+    const shapesAfter = [...this.shapes, ...missing]
+    this.codec = createCodec({ structures: [...envelopeStructures, ...shapesAfter] })
+    this.shapes = shapesAfter
+    return true
   }
 
   // ------------------------------------------------------------ local actors

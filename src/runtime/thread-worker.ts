@@ -21,6 +21,8 @@ export interface WorkerBoot {
   peers: PeerLinkBuffers[]
   logLevel: string
   askTimeoutMs: number
+  /** The main thread's message shapes (ThreadKernel.useMessageShapes): every thread's codec has the same table. */
+  shapes: string[][]
 }
 
 export type WorkerControl = MeshControl | { type: 'boot'; boot: WorkerBoot } | { type: 'shutdown' }
@@ -36,7 +38,7 @@ const boot = await new Promise<WorkerBoot>((resolve) => {
 const log = pino({ name: boot.name, level: boot.logLevel }, pino.destination({ dest: 2, sync: true })).child({
   thread: boot.slot,
 })
-const kernel = new ThreadKernel(boot.slot, Doorbell.attach(boot.doorbell))
+const kernel = new ThreadKernel(boot.slot, Doorbell.attach(boot.doorbell), boot.shapes)
 installKernel(kernel)
 
 const cells = new Map<number, ActorCell<unknown, unknown>>()
