@@ -7,6 +7,7 @@ import type { QueueReceiveCommand, ShardCommand } from '../src/machines/index.js
 import { refTo, type ActorAddress, type ActorFactory } from '../src/runtime/index.js'
 import { SnapshotStore, type DurableAck, type LogEntry, type ShardState } from '../src/wal/index.js'
 import type { WalWriterMsg, WalWriterReply } from './wal-writer.js'
+import { TickClock } from './tick-clock.js'
 import { ShardReplica, shardReplicaDefaults, type ShardReplicaOptions, type ShardReply, type ShardStatus } from './shard-replica.js'
 
 export type ShardMsg =
@@ -93,16 +94,24 @@ export function shardActor(args: ShardActorArgs): ActorFactory<ShardMsg, ShardAn
         nowMs: () => Date.now(),
       },
     )
+    // Ticks follow the monotonic clock (see TickClock): the interval only
+    // makes sure an idle replica still gets them.
+    const electionTicks = args.replica?.electionTicks ?? shardReplicaDefaults.electionTicks
+    let clock: TickClock | undefined
+    const catchUp = (): void => {
+      for (let due = clock?.due(performance.now()) ?? 0; due > 0; due--) replica.tick()
+    }
     return {
       async started() {
         await replica.recover()
+        clock = new TickClock(args.tickMs, 3 * electionTicks, performance.now())
         timer = setInterval(() => ctx.self.tell({ type: 'tick' }), args.tickMs)
       },
       receive(msg) {
         if (failure) throw failure
+        catchUp()
         switch (msg.type) {
           case 'tick':
-            replica.tick()
             return { ok: true, value: null }
           case 'raft':
             replica.step(msg.messages)
