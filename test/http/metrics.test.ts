@@ -104,7 +104,8 @@ t.test('mailbox depth per actor (thread and name) and restarts per actor', async
   t.equal(await flakyRef.ask('again', { timeoutMs: 5_000 }), 'ok', 'the restarted actor serves')
 
   const text = await scrape()
-  t.equal(metricValue(text, 'troupe_actor_mailbox_depth', 'thread="wal",actor="wal-writer"') !== undefined, true, 'the WAL writer on its thread')
+  // One shard thread: the WAL writer shares it (walThread 'shared').
+  t.equal(metricValue(text, 'troupe_actor_mailbox_depth', 'thread="shards-1",actor="wal-writer"') !== undefined, true, 'the WAL writer on the shard thread')
   t.equal(samples(text, 'troupe_actor_mailbox_depth').size >= 4 + 2, true, 'gateway, wal-writer and four shard actors at least')
   t.equal(metricValue(text, 'troupe_actor_restarts_total', 'actor="shard-0"'), 0)
 })
