@@ -1,7 +1,8 @@
-// `npm run bench -- kv [--json] [--nodes 1|3] [--seconds 3] [--sync always|none] [--shards 8] [--threads N]`
+// `npm run bench -- kv [--json] [--nodes 1|3] [--seconds 3] [--sync always|none] [--shards 8] [--threads N] [--reads safe|lease-based]`
 //
 // KV through the embedding API: puts (64 callers) and linearizable gets
-// (64 callers, ReadIndex batched per shard) on 1,000 keys of 100 bytes.
+// (64 callers, ReadIndex batched per shard; `--reads lease-based`: served
+// from the leader lease) on 1,000 keys of 100 bytes.
 import type { BenchMain, Measurement } from './lib/report.js'
 import { formatTable } from './lib/report.js'
 import { closedLoop } from './lib/closed-loop.js'
@@ -12,7 +13,9 @@ const KEYS = 1000
 
 export const main: BenchMain = async ({ options }) => {
   const { nodeCount, durationMs, sync, shards, threads } = nodeBenchSettings(options)
-  const cluster = await startBenchNodes(nodeCount, { sync, shards, threads })
+  const reads = options.get('reads') ?? 'safe'
+  if (reads !== 'safe' && reads !== 'lease-based') throw new Error(`--reads must be safe or lease-based, got ${String(reads)}`)
+  const cluster = await startBenchNodes(nodeCount, { sync, shards, threads, readOnly: reads })
   const { nodes } = cluster
   const node = (loop: number) => nodes[loop % nodes.length]!
   const value = Buffer.alloc(100, 7)
@@ -29,11 +32,11 @@ export const main: BenchMain = async ({ options }) => {
       if (!entry) throw new Error('a written key read as missing')
       return 1
     })
-    rows.push({ name: `linearizable get (64 callers, ${nodeCount} node)`, ...gets })
+    rows.push({ name: `linearizable get${reads === 'lease-based' ? ' (lease)' : ''} (64 callers, ${nodeCount} node)`, ...gets })
   } finally {
     await cluster.close()
   }
-  process.stdout.write(`kv benchmark: ${nodeCount} node(s), sync ${sync}, ${shards} shards, ${threads} shard thread(s) per node\n`)
+  process.stdout.write(`kv benchmark: ${nodeCount} node(s), sync ${sync}, ${shards} shards, ${threads} shard thread(s) per node, reads ${reads}\n`)
   process.stdout.write(formatTable(rows) + '\n')
   return {
     bench: 'kv',
@@ -42,6 +45,7 @@ export const main: BenchMain = async ({ options }) => {
     p99Ms: rows[0]!.p99Ms!,
     nodes: nodeCount,
     sync,
+    reads,
     operations: rows,
     linearizableGetsPerSec: rows[1]!.opsPerSec,
   }

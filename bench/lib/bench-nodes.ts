@@ -21,7 +21,10 @@ async function freePorts(count: number): Promise<number[]> {
   return ports
 }
 
-export async function startBenchNodes(count: 1 | 3, options: { sync: 'always' | 'none'; shards: number; threads: number }): Promise<BenchNodes> {
+export async function startBenchNodes(
+  count: 1 | 3,
+  options: { sync: 'always' | 'none'; shards: number; threads: number; readOnly?: 'safe' | 'lease-based' },
+): Promise<BenchNodes> {
   const dir = await mkdtemp(join(tmpdir(), 'troupe-bench-'))
   const logger = pino({ level: 'warn' })
   let nodes: TroupeNode[]
