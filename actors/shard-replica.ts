@@ -518,11 +518,23 @@ export class ShardReplica {
         continue
       }
       this.persisting = true
+      // A leader sends its appends while it writes the same entries to its
+      // own disk (Raft thesis §10.2.1), so the followers' fsyncs overlap the
+      // leader's. Safe because nothing that depends on these entries being
+      // durable here leaves before they are: they commit only once a
+      // follower has acknowledged them (acknowledgements come after this
+      // send), and the commit index, applies and answers go out in a later
+      // Ready, which is taken only after this write. Not when the Ready
+      // changes the term or the vote, which must be durable before any
+      // message of that term is sent (a leader's never does: it persisted
+      // both as a candidate).
+      const sentEarly = this.role === 'leader' && ready.snapshot === undefined && !this.changesTermOrVote(ready) && ready.messages.length > 0
+      if (sentEarly) this.ports.send(ready.messages)
       this.persist(ready).then(
         (installed) => {
           this.persisting = false
           if (this.closed) return
-          this.finish(ready, installed)
+          this.finish(ready, installed, sentEarly)
           this.pump()
         },
         (error: unknown) => {
@@ -570,16 +582,23 @@ export class ShardReplica {
   }
 
   /** `installed`: the machine of the Ready's snapshot, decoded while it was persisted. */
-  private finish(ready: Ready, installed?: ShardMachine): void {
+  private changesTermOrVote(ready: Ready): boolean {
+    if (!ready.hardState) return false
+    const persisted = this.storage.initialState().hardState
+    return ready.hardState.term !== persisted.term || ready.hardState.vote !== persisted.vote
+  }
+
+  /** `sent`: the Ready's messages went out already (a leader's, before its write). */
+  private finish(ready: Ready, installed?: ShardMachine, sent = false): void {
     this.finishing = true
     try {
-      this.finishReady(ready, installed)
+      this.finishReady(ready, installed, sent)
     } finally {
       this.finishing = false
     }
   }
 
-  private finishReady(ready: Ready, installed: ShardMachine | undefined): void {
+  private finishReady(ready: Ready, installed: ShardMachine | undefined, sent: boolean): void {
     if (ready.hardState && !ready.mustSync) {
       // Only the commit index moved: losing it in a crash is harmless (a
       // restarted replica re-learns it), so it rides along with the next
@@ -587,7 +606,7 @@ export class ShardReplica {
       this.storage.setHardState(ready.hardState)
       this.unsyncedHardState = ready.hardState
     }
-    if (ready.messages.length > 0) this.ports.send(ready.messages)
+    if (ready.messages.length > 0 && !sent) this.ports.send(ready.messages)
     if (ready.snapshot) this.restoreSnapshot(ready.snapshot, installed!)
     for (const entry of ready.committedEntries) this.apply(entry)
     for (const state of ready.readStates) {

@@ -17,7 +17,25 @@ interface Cluster {
 
 const turn = () => new Promise((resolve) => setImmediate(resolve))
 
-async function startCluster(options: Partial<ShardReplicaOptions> = {}, saved: Uint8Array[] = []): Promise<Cluster> {
+/** WAL writes of the replicas in `held` wait until the test calls `release()`. */
+interface WalGate {
+  held: Set<number>
+  waiting: (() => void)[]
+  release(): void
+}
+
+function walGate(): WalGate {
+  const gate: WalGate = {
+    held: new Set(),
+    waiting: [],
+    release: () => {
+      for (const go of gate.waiting.splice(0)) go()
+    },
+  }
+  return gate
+}
+
+async function startCluster(options: Partial<ShardReplicaOptions> = {}, saved: Uint8Array[] = [], gate = walGate()): Promise<Cluster> {
   const outbox: Message[] = []
   const replicas = new Map<number, ShardReplica>()
   for (const id of [1, 2, 3]) {
@@ -25,7 +43,10 @@ async function startCluster(options: Partial<ShardReplicaOptions> = {}, saved: U
       { ...shardReplicaDefaults, shard: 0, nodeId: id, voters: [1, 2, 3], seed: id, balanceLeader: false, ...options },
       {
         wal: {
-          append: async (write) => ({ shard: write.shard, durableIndex: write.entries?.at(-1)?.index ?? 0 }),
+          append: async (write) => {
+            if (gate.held.has(id)) await new Promise<void>((resolve) => gate.waiting.push(resolve))
+            return { shard: write.shard, durableIndex: write.entries?.at(-1)?.index ?? 0 }
+          },
           state: async (shard) => ({ shard, snapshotIndex: 0, snapshotTerm: 0, firstIndex: 1, lastIndex: 0, lastTerm: 0, hardState: undefined }),
           read: async () => [],
         },
@@ -188,4 +209,38 @@ t.test('a replica of a stopping node refuses leadership handed to it; without le
       t.ok(r1.isLeader, 'control: the same transfer to a replica that is not leaving succeeds')
     }
   }
+})
+
+t.test('a leader sends its appends while its own write is under way; nothing is applied or acknowledged before the writes end', async (t) => {
+  const gate = walGate()
+  const cluster = await startCluster({}, [], gate)
+  const r1 = cluster.replicas.get(1)!
+  t.ok(r1.isLeader)
+  gate.held.add(1)
+  gate.held.add(2)
+  const proposal = r1.propose(put('early'))
+  await turn()
+  await turn()
+  const appends = cluster.outbox.splice(0).filter((m) => m.type === 'app' && m.entries.length > 0)
+  t.same(
+    appends.map((m) => m.to).sort(),
+    [2, 3],
+    'the entry went to both followers before the leader wrote it',
+  )
+  t.equal(gate.waiting.length, 1, "the leader's write is still waiting")
+  for (const m of appends) cluster.replicas.get(m.to)!.step([m])
+  for (let i = 0; i < 3; i++) await turn()
+  const answers = cluster.outbox.splice(0)
+  t.same(
+    answers.filter((m) => m.type === 'appResp').map((m) => m.from),
+    [3],
+    'a follower answers only once its own write is done (2 is held)',
+  )
+  for (const m of answers) cluster.replicas.get(m.to)!.step([m])
+  for (let i = 0; i < 3; i++) await turn()
+  t.equal(await peek(proposal), 'pending', "committed by 1's entry and 3's answer, but not applied while 1's write is held")
+  gate.held.clear()
+  gate.release()
+  await cluster.flush()
+  t.match(await proposal, { ok: true }, 'applied and answered once the leader wrote it')
 })
