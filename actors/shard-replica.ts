@@ -234,6 +234,9 @@ export class ShardReplica {
     // so they rarely coincide and at most one is busy while two commit.
     const position = Math.max(0, options.voters.indexOf(options.nodeId))
     this.snapshotEvery = options.snapshotEveryEntries + Math.floor((options.snapshotEveryEntries * position) / (2 * options.voters.length))
+    // Likewise the shards of one node under an even load: each starts at its
+    // own point of the period, so their snapshots come one after another.
+    this.appliedSinceSnapshot = snapshotHeadStart(options.shard, this.snapshotEvery)
     this.ports = ports
     this.log = ports.log
   }
@@ -880,6 +883,15 @@ function decodeMachine(shard: number, data: Uint8Array): ShardMachine {
 function decodeConfState(data: Uint8Array): ConfState | undefined {
   if (data.byteLength === 0) return undefined
   return (entryUnpackr.unpack(data) as { c: ConfState }).c
+}
+
+/**
+ * The applied entries a shard's replica counts as already done toward its
+ * first snapshot: shards are spread over the period in golden-ratio steps
+ * (shard 0 at 0, shard 1 at 62%, shard 2 at 24%, ...).
+ */
+export function snapshotHeadStart(shard: number, every: number): number {
+  return Math.floor(every * ((shard * 0.6180339887) % 1))
 }
 
 function toLogEntry(entry: Entry): LogEntry {

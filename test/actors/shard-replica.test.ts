@@ -3,7 +3,7 @@
 // when the replica that took it loses leadership.
 import pino from 'pino'
 import t from 'tap'
-import { ShardReplica, shardReplicaDefaults, type ShardReplicaOptions, type ShardReply } from '../../actors/shard-replica.js'
+import { ShardReplica, shardReplicaDefaults, snapshotHeadStart, type ShardReplicaOptions, type ShardReply } from '../../actors/shard-replica.js'
 import type { Message } from '../../src/raft/index.js'
 
 interface Cluster {
@@ -243,4 +243,14 @@ t.test('a leader sends its appends while its own write is under way; nothing is 
   gate.release()
   await cluster.flush()
   t.match(await proposal, { ok: true }, 'applied and answered once the leader wrote it')
+})
+
+t.test('the shards of a node start at different points of their snapshot period', async (t) => {
+  const every = 20_000
+  const starts = Array.from({ length: 8 }, (_, shard) => snapshotHeadStart(shard, every))
+  t.equal(starts[0], 0)
+  t.ok(starts.every((s) => s >= 0 && s < every), 'each within one period')
+  const sorted = [...starts].sort((a, b) => a - b)
+  const gaps = sorted.map((s, i) => (i + 1 < sorted.length ? sorted[i + 1]! : every) - s)
+  t.ok(Math.min(...gaps) >= every / 16, `8 shards at least 1/16 of a period apart (gaps ${gaps.join(', ')})`)
 })
