@@ -55,6 +55,7 @@ export function applyScenario(options: SimulationOptions): { options: Simulation
       snapshotChunkBytes: pick([256, 1024 * 1024]),
       broadcastCommit: pick([true, false]),
     }
+    node.leaderSendsEarly = pick([true, false])
   }
   if (options.vary.readOnly) node.readOnly = pick(['safe', 'safe', 'lease-based'] as const)
   if (options.vary.clusterSize) {
@@ -72,7 +73,7 @@ export function applyScenario(options: SimulationOptions): { options: Simulation
     `(slow ${faults.diskSlowRate} up to ${faults.diskSlowMaxMs}ms) faultGap=${faults.faultGapMinMs}..${faults.faultGapMaxMs}ms ` +
     `drift=${tickDriftRatio} reads=${node.readOnly} voters=${initialVoters} clients=${clients} keys=${client.keyCount} ` +
     `ticks=${node.electionTicks}/${node.heartbeatTicks} snapshotEvery=${node.snapshotEveryEntries}+${node.entriesKeptAfterSnapshot} ` +
-    `limits=${JSON.stringify(node.limits)}`
+    `limits=${JSON.stringify(node.limits)} leaderSendsEarly=${node.leaderSendsEarly}`
   return {
     options: { ...options, network, faults, node, client, tickDriftRatio, initialVoters, maxMembers, minVoters, clients },
     description,

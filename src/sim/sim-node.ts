@@ -46,6 +46,13 @@ export interface NodeOptions {
   /** Every n-th read goes through the log instead of ReadIndex (0: never). */
   logReadEvery: number
   readOnly: 'safe' | 'lease-based'
+  /**
+   * A leader sends a Ready's messages before persisting it, as Troupe's shard
+   * replicas do (Raft thesis §10.2.1), unless the Ready carries a snapshot or
+   * changes the term or vote. Safe, unlike `faults.sendBeforePersist`, which
+   * does it on every node.
+   */
+  leaderSendsEarly: boolean
   /** Flow-control limits of the core, small ones to exercise its batching, windows and chunking; and whether commits are broadcast at once. */
   limits: Pick<RaftConfig, 'maxSizePerMsgBytes' | 'maxInflightMsgs' | 'snapshotChunkBytes' | 'broadcastCommit'>
   faults: NodeFaults
@@ -270,7 +277,7 @@ export class SimNode {
         continue
       }
       this.#persisting = ready
-      if (this.#options.faults.sendBeforePersist) {
+      if (this.#options.faults.sendBeforePersist || (this.#options.leaderSendsEarly && this.#role === 'leader' && this.#leaderMaySendEarly(ready))) {
         for (const message of ready.messages) this.#host.sendRaft(message)
         ready.messages = []
       }
@@ -285,6 +292,14 @@ export class SimNode {
       return
     }
     throw new InvariantViolation('SIMULATOR', `n${this.id}: more than 1000 Readies in a row`)
+  }
+
+  /** No snapshot, and the term and vote are already durable. */
+  #leaderMaySendEarly(ready: Ready): boolean {
+    if (ready.snapshot !== undefined) return false
+    if (ready.hardState === undefined) return true
+    const durable = this.storage.initialState().hardState
+    return ready.hardState.term === durable.term && ready.hardState.vote === durable.vote
   }
 
   #persist(ready: Ready): void {

@@ -48,6 +48,7 @@ export const defaultNodeOptions: NodeOptions = {
   entriesKeptAfterSnapshot: 5,
   logReadEvery: 4,
   readOnly: 'safe',
+  leaderSendsEarly: false,
   limits: {},
   faults: { staleReads: false, forgetVoteOnCrash: false, sendBeforePersist: false },
 }
