@@ -522,16 +522,9 @@ export class ShardReplica {
       }
       this.persisting = true
       // A leader sends its appends while it writes the same entries to its
-      // own disk (Raft thesis §10.2.1), so the followers' fsyncs overlap the
-      // leader's. Safe because nothing that depends on these entries being
-      // durable here leaves before they are: they commit only once a
-      // follower has acknowledged them (acknowledgements come after this
-      // send), and the commit index, applies and answers go out in a later
-      // Ready, which is taken only after this write. Not when the Ready
-      // changes the term or the vote, which must be durable before any
-      // message of that term is sent (a leader's never does: it persisted
-      // both as a candidate).
-      const sentEarly = this.role === 'leader' && ready.snapshot === undefined && !this.changesTermOrVote(ready) && ready.messages.length > 0
+      // own disk, so the followers' fsyncs overlap the leader's (the core
+      // says when that is safe: Ready.sendFirst).
+      const sentEarly = ready.sendFirst && ready.messages.length > 0
       if (sentEarly) this.ports.send(ready.messages)
       this.persist(ready).then(
         (installed) => {
@@ -585,12 +578,6 @@ export class ShardReplica {
   }
 
   /** `installed`: the machine of the Ready's snapshot, decoded while it was persisted. */
-  private changesTermOrVote(ready: Ready): boolean {
-    if (!ready.hardState) return false
-    const persisted = this.storage.initialState().hardState
-    return ready.hardState.term !== persisted.term || ready.hardState.vote !== persisted.vote
-  }
-
   /** `sent`: the Ready's messages went out already (a leader's, before its write). */
   private finish(ready: Ready, installed?: ShardMachine, sent = false): void {
     this.finishing = true

@@ -129,6 +129,7 @@ export class RawNode {
       messages: r.msgs,
       readStates: r.readStates,
       mustSync: false,
+      sendFirst: false,
     }
     r.msgs = []
     r.readStates = []
@@ -141,8 +142,9 @@ export class RawNode {
     if (!sameHardState(hard, this.prevHardState)) rd.hardState = hard
     const snapshot = r.log.unstable.snapshot
     if (snapshot !== undefined) rd.snapshot = snapshot
-    rd.mustSync =
-      rd.entries.length > 0 || snapshot !== undefined || hard.term !== this.prevHardState.term || hard.vote !== this.prevHardState.vote
+    const termOrVote = hard.term !== this.prevHardState.term || hard.vote !== this.prevHardState.vote
+    rd.mustSync = rd.entries.length > 0 || snapshot !== undefined || termOrVote
+    rd.sendFirst = soft.role === 'leader' && snapshot === undefined && !termOrVote
     this.pendingReady = rd
     return rd
   }

@@ -121,7 +121,8 @@ export interface SoftState {
  *    stable storage (fsync when `mustSync`). With MemoryStorage:
  *    `applySnapshot(snapshot)`, `append(entries)`, `setHardState(hardState)`.
  * 2. Only then send `messages` (a follower's vote or append acknowledgement is
- *    a promise that the state is durable).
+ *    a promise that the state is durable). Exception: when `sendFirst` is
+ *    true, the messages may go out before or while step 1 runs.
  * 3. Restore `snapshot` into the state machine (if set), then apply
  *    `committedEntries` in order; call `applyConfChange` for `conf` entries.
  *    Serve `readStates` once the applied index reaches their `index`.
@@ -138,6 +139,14 @@ export interface Ready {
   readStates: ReadState[]
   /** False when only the commit index changed: losing it is harmless. */
   mustSync: boolean
+  /**
+   * The messages may be sent before this Ready is persisted (Raft thesis
+   * §10.2.1): true for a leader's Ready that carries no snapshot and does not
+   * change the term or the vote. Its entries commit only once followers have
+   * acknowledged them, and they are applied in a later Ready, so nothing that
+   * depends on them being durable here leaves first.
+   */
+  sendFirst: boolean
 }
 
 /** A vote request carrying this context ignores the leader lease (leadership transfer). */

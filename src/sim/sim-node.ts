@@ -47,10 +47,9 @@ export interface NodeOptions {
   logReadEvery: number
   readOnly: 'safe' | 'lease-based'
   /**
-   * A leader sends a Ready's messages before persisting it, as Troupe's shard
-   * replicas do (Raft thesis §10.2.1), unless the Ready carries a snapshot or
-   * changes the term or vote. Safe, unlike `faults.sendBeforePersist`, which
-   * does it on every node.
+   * A leader sends a Ready's messages before persisting it when the core
+   * allows (`Ready.sendFirst`), as Troupe's shard replicas do. Safe, unlike
+   * `faults.sendBeforePersist`, which does it on every node for every Ready.
    */
   leaderSendsEarly: boolean
   /** Flow-control limits of the core, small ones to exercise its batching, windows and chunking; and whether commits are broadcast at once. */
@@ -277,7 +276,7 @@ export class SimNode {
         continue
       }
       this.#persisting = ready
-      if (this.#options.faults.sendBeforePersist || (this.#options.leaderSendsEarly && this.#role === 'leader' && this.#leaderMaySendEarly(ready))) {
+      if (this.#options.faults.sendBeforePersist || (this.#options.leaderSendsEarly && ready.sendFirst)) {
         for (const message of ready.messages) this.#host.sendRaft(message)
         ready.messages = []
       }
@@ -292,14 +291,6 @@ export class SimNode {
       return
     }
     throw new InvariantViolation('SIMULATOR', `n${this.id}: more than 1000 Readies in a row`)
-  }
-
-  /** No snapshot, and the term and vote are already durable. */
-  #leaderMaySendEarly(ready: Ready): boolean {
-    if (ready.snapshot !== undefined) return false
-    if (ready.hardState === undefined) return true
-    const durable = this.storage.initialState().hardState
-    return ready.hardState.term === durable.term && ready.hardState.vote === durable.vote
   }
 
   #persist(ready: Ready): void {
