@@ -73,7 +73,8 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
     }
     // The WAL writer's thread: its own ('wal'), or the first shard thread,
     // whose shards then reach it without crossing threads (see walThread).
-    const walHostId = config.walThread === 'shared' ? 'shards-1' : 'wal'
+    const walShared = config.walThread === 'shared'
+    const walHostId = walShared ? 'shards-1' : 'wal'
     const storage = await system.supervise('storage', {
       strategy: 'rest-for-one',
       maxRestarts: 5,
@@ -91,7 +92,7 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
         specs.push(shardSpec(hosted[i]!, replicas(hosted[i]!), identity, config, dataDir, walRef, gatewayRef, routerRef))
       }
       const shardIndex = (spec: RemoteChildSpec) => Number(spec.id.slice('shard-'.length))
-      if (thread === 0 && walHostId === 'shards-1') {
+      if (thread === 0 && walShared) {
         // Started after the writer, which they need; a new worker brings all back in this order.
         for (const spec of specs) shardRefs[shardIndex(spec)] = await walHost.spawn(spec)
         continue
