@@ -56,17 +56,6 @@ function storeFor(dir: string): SnapshotStore {
   return store
 }
 
-// The shards of a thread save their snapshots one at a time. Saves write and
-// fsync 8 MiB slices through libuv's shared thread pool; several at once kept
-// the pool and the disk busy long enough to hold up the WAL's fsyncs (eight
-// 15 MB snapshots together: writes waited 300 ms and more).
-let saving: Promise<unknown> = Promise.resolve()
-export function saveInTurn<T>(save: () => Promise<T>): Promise<T> {
-  const turn = saving.then(save, save)
-  saving = turn.catch(() => undefined)
-  return turn
-}
-
 export function shardActor(args: ShardActorArgs): ActorFactory<ShardMsg, ShardAnswer> {
   return (ctx) => {
     const wal = refTo<WalWriterMsg, WalWriterReply>(args.wal, 'wal-writer')
@@ -86,7 +75,7 @@ export function shardActor(args: ShardActorArgs): ActorFactory<ShardMsg, ShardAn
             wal.ask({ type: 'read', shard, fromIndex, toIndexExclusive }, { timeoutMs: 60_000 }) as Promise<LogEntry[]>,
         },
         snapshots: {
-          save: (meta, payload) => saveInTurn(() => store.save(meta, payload)),
+          save: (meta, payload) => store.save(meta, payload),
           load: (shard) => store.load(shard),
         },
         send: (messages) => {

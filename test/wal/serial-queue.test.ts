@@ -1,9 +1,10 @@
-// The shards of a thread save snapshots one at a time; a failed save does
-// not hold up the next one.
+// SerialQueue: the snapshot store writes files one at a time through it (and
+// orders each shard's saves); a failed piece does not hold up the next.
 import t from 'tap'
-import { saveInTurn } from '../../actors/shard-actor.js'
+import { SerialQueue } from '../../src/wal/serial-queue.js'
 
-t.test('saves run one after another, whatever their outcome', async (t) => {
+t.test('work runs one piece after another, whatever its outcome', async (t) => {
+  const queue = new SerialQueue()
   const events: string[] = []
   let running = 0
   let most = 0
@@ -17,11 +18,15 @@ t.test('saves run one after another, whatever their outcome', async (t) => {
     if (fail) throw new Error(`${name} failed`)
     return name
   }
-  const results = await Promise.allSettled([saveInTurn(save('a', 30)), saveInTurn(save('b', 5, true)), saveInTurn(save('c', 10))])
+  const runs = [queue.run(save('a', 30)), queue.run(save('b', 5, true)), queue.run(save('c', 10))]
+  t.equal(queue.idle, false, 'busy while work is queued')
+  const results = await Promise.allSettled(runs)
   t.equal(most, 1, 'never two at once')
   t.same(events, ['start a', 'end a', 'start b', 'end b', 'start c', 'end c'])
   t.same(
     results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message)),
     ['a', 'b failed', 'c'],
   )
+  await queue.drained()
+  t.equal(queue.idle, true, 'idle once everything settled')
 })
