@@ -15,8 +15,15 @@ export function createWirePackr(): Packr {
   return new Packr({ useRecords: false, variableMapSize: true })
 }
 
-export function createWireUnpackr(): Unpackr {
-  // copyBuffers: a decoded Uint8Array must not pin the whole socket chunk it
-  // came from (Raft keeps entries in memory long after the chunk is gone).
-  return new Unpackr({ useRecords: false, mapsAsObjects: true, copyBuffers: true })
+/** Frames of at least this many bytes are decoded from a copy of their own (see FrameDecoder). */
+export const OWN_FRAME_MIN_BYTES = 1024
+
+/**
+ * `copy: true` (the default): decoded binaries are copies, so a Uint8Array never
+ * pins the socket chunk it came from (Raft keeps entries in memory long after
+ * the chunk is gone). `copy: false`: binaries are views of the source, for a
+ * source that is already a private copy of one frame (see FrameDecoder).
+ */
+export function createWireUnpackr(options: { copy?: boolean } = {}): Unpackr {
+  return new Unpackr({ useRecords: false, mapsAsObjects: true, copyBuffers: options.copy ?? true })
 }

@@ -7,6 +7,7 @@ import { isDeepStrictEqual } from 'node:util'
 import { FrameDecoder, FRAME_HEADER_BYTES, NO_FRAME } from '../../src/net/frame-decoder.js'
 import { FrameEncoder } from '../../src/net/frame-encoder.js'
 import { isNetError } from '../../src/net/net-error.js'
+import { OWN_FRAME_MIN_BYTES } from '../../src/net/wire-codec.js'
 import { OutboundQueue } from '../../src/net/outbound-queue.js'
 import { normalize } from './helpers.js'
 
@@ -148,6 +149,25 @@ t.test('decoded byte arrays do not alias the received chunk', async (t) => {
   const message = decoder.next() as { data: Uint8Array }
   chunk.fill(0)
   t.same(Array.from(message.data), Array(32).fill(9))
+})
+
+t.test('a large frame is copied once, whole or in pieces: its binaries are views of that copy, never of a chunk', async (t) => {
+  const encoder = new FrameEncoder({ maxFrameBytes: MAX })
+  const message = { bodies: Array.from({ length: 100 }, (_, i) => Buffer.alloc(40, i)) }
+  const frame = encoder.encode(message)
+  t.ok(frame.length - FRAME_HEADER_BYTES >= OWN_FRAME_MIN_BYTES, 'a large frame')
+  for (const pieces of [1, 7]) {
+    const chunks = Array.from({ length: pieces }, (_, i) => Buffer.from(frame.subarray(Math.floor((i * frame.length) / pieces), Math.floor(((i + 1) * frame.length) / pieces))))
+    const decoder = new FrameDecoder({ maxFrameBytes: MAX })
+    for (const chunk of chunks) decoder.push(chunk)
+    const decoded = decoder.next() as { bodies: Uint8Array[] }
+    for (const chunk of chunks) chunk.fill(0)
+    t.ok(decoded.bodies.every((body, i) => body.length === 40 && body.every((b) => b === i)), `${pieces} chunk(s): the bodies survive the chunks being overwritten`)
+    const buffer = decoded.bodies[0]!.buffer
+    t.ok(decoded.bodies.every((body) => body.buffer === buffer), `${pieces} chunk(s): one buffer for all 100 bodies`)
+    t.equal(buffer.byteLength, frame.length - FRAME_HEADER_BYTES, `${pieces} chunk(s): that buffer is the frame's payload, nothing more`)
+    t.equal(decoder.next(), NO_FRAME)
+  }
 })
 
 t.test('encodeAll writes many frames, in order, into one buffer', async (t) => {

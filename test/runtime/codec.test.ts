@@ -3,7 +3,7 @@
 import t from 'tap'
 import fc from 'fast-check'
 import { isDeepStrictEqual } from 'node:util'
-import { createCodec } from '../../src/runtime/codec.js'
+import { createCodec, OWN_BUFFER_MIN_BYTES } from '../../src/runtime/codec.js'
 
 const ENVELOPE = ['to', 'from', 'type', 'payload']
 const TABLE = [ENVELOPE, ['queue', 'body', 'priority']]
@@ -87,6 +87,27 @@ t.test('decodes from SharedArrayBuffer-backed views, and decoded bytes do not al
   shared.fill(0)
   t.ok(decoded.payload.every((b) => b === 42), 'the payload was copied out of shared memory')
   t.notOk(decoded.payload.buffer instanceof SharedArrayBuffer)
+})
+
+t.test('a large value is copied once: its binaries are views of one private buffer', async (t) => {
+  const codec = createCodec({ structures: TABLE })
+  const bodies = Array.from({ length: 100 }, (_, i) => new Uint8Array(40).fill(i))
+  const bytes = codec.encode({ to: 1, from: 2, type: 'batch', payload: bodies })
+  t.ok(bytes.length >= OWN_BUFFER_MIN_BYTES, `${bytes.length} bytes: a large value`)
+  for (const source of ['shared', 'private'] as const) {
+    const view = source === 'shared' ? new Uint8Array(new SharedArrayBuffer(bytes.length)) : new Uint8Array(bytes.length)
+    view.set(bytes)
+    const decoded = codec.decode(view) as { payload: Uint8Array[] }
+    view.fill(0)
+    t.ok(decoded.payload.every((body, i) => body.length === 40 && body.every((b) => b === i)), `${source}: the bodies survive the source being overwritten`)
+    const buffer = decoded.payload[0]!.buffer
+    t.notOk(buffer instanceof SharedArrayBuffer, `${source}: not in shared memory`)
+    t.ok(decoded.payload.every((body) => body.buffer === buffer), `${source}: one buffer for all 100 bodies`)
+    t.equal(buffer.byteLength, bytes.length, `${source}: that buffer is the value's bytes, nothing more`)
+  }
+  // A small value keeps its binaries in buffers of their own.
+  const small = codec.decode(codec.encode({ to: 1, from: 2, type: 'one', payload: new Uint8Array(8).fill(7) })) as { payload: Uint8Array }
+  t.equal(small.payload.buffer.byteLength, 8)
 })
 
 t.test('bytes stay valid across later encode calls', async (t) => {
