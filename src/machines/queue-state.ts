@@ -9,6 +9,7 @@ import { deadLetterDedupId, type DeadLetterEffect } from './effects.js'
 import { invariant, machineError, type MachineError } from './errors.js'
 import { IndexedHeap, NOT_IN_HEAP } from './indexed-heap.js'
 import { DEDUP_PRUNE_SLACK_MS, PRIORITY_DEFAULT } from './limits.js'
+import { MessageTable } from './message-table.js'
 import { formatMessageId, formatReceipt, messageKey, parseMessageId, parseReceipt, type MessageKey } from './message-id.js'
 import type { QueueConfig } from './queue-config.js'
 import type { FailedDeliveryOutcome, QueueStats, ReceivedMessage } from './results.js'
@@ -39,7 +40,7 @@ export function emptyTotals(): QueueTotals {
 }
 
 export class QueueState {
-  readonly messages = new Map<MessageKey, StoredMessage>()
+  readonly messages = new MessageTable()
   private readonly visible = new IndexedHeap<StoredMessage>(deliveredBefore, scheduledPosition)
   /** Delayed messages by visible-at, in-flight ones by visibility deadline. */
   private readonly timers = new IndexedHeap<StoredMessage>(dueBefore, scheduledPosition)
@@ -153,7 +154,7 @@ export class QueueState {
       const key = keys[position]!
       const delayMs = message.delayMs ?? this.config.delayMs
       const stored = new StoredMessage(key, message.priority ?? PRIORITY_DEFAULT, message.body, ctx.nowMs, MessageState.visible, 0, 0, 0)
-      this.messages.set(key, stored)
+      this.messages.add(stored)
       this.bySendOrder.push(stored)
       this.counts[MessageState.visible]!++
       if (delayMs > 0) this.schedule(stored, MessageState.delayed, ctx.nowMs + delayMs)
@@ -250,7 +251,7 @@ export class QueueState {
   /** Adds a message from a snapshot, in whatever state it was. */
   restoreMessage(message: StoredMessage, deadLetterTarget: string | undefined): void {
     invariant(!this.messages.has(message.key), 'snapshot: duplicate message key')
-    this.messages.set(message.key, message)
+    this.messages.add(message)
     this.bySendOrder.push(message)
     this.counts[message.state]!++
     switch (message.state) {
