@@ -26,6 +26,8 @@ import { binHeader, concatParts, SnapshotParts } from './snapshot-parts.js'
 export const SNAPSHOT_FORMAT_VERSION = 2
 const MESSAGE_COLUMNS = 7
 const KV_FIELDS = 4
+/** Bodies are joined into the snapshot in runs of about this many bytes (one yield of the join each). */
+const BODY_RUN_BYTES = 1024 * 1024
 
 // Typed arrays are written as their bytes in the platform's order; every
 // platform Node supports in practice is little-endian, and we check.
@@ -59,6 +61,8 @@ function encodeQueue(queue: QueueState, out: SnapshotParts): void {
   const count = queue.messages.size
   const columns = new Float64Array(count * MESSAGE_COLUMNS)
   const lengths = new Uint32Array(count)
+  const bodyBuffers: ArrayBufferLike[] = new Array<ArrayBufferLike>(count)
+  const bodyOffsets = new Float64Array(count)
   const targets: unknown[] = []
   for (const key of [...queue.deadLetterTargets.keys()].sort((a, b) => a - b)) targets.push(key, queue.deadLetterTargets.get(key)!)
   out.arrayHeader(8)
@@ -87,12 +91,33 @@ function encodeQueue(queue: QueueState, out: SnapshotParts): void {
     columns[4 * count + at] = m.receiveCount
     columns[5 * count + at] = m.receiveLogIndex
     columns[6 * count + at] = m.sentAtMs
-    lengths[at] = m.body.byteLength
-    if (m.body.byteLength > 0) out.push(m.body)
-    bodyBytes += m.body.byteLength
+    lengths[at] = m.bodyLength
+    bodyBuffers[at] = m.bodyBuffer
+    bodyOffsets[at] = m.bodyOffset
+    bodyBytes += m.bodyLength
     at++
   }
   out.fill(bodiesHeader, binHeader(bodyBytes))
+  // The bodies are copied when the snapshot is joined, a run of them at a
+  // time, from where the messages keep them (bytes that never change).
+  for (let first = 0; first < count; ) {
+    let end = first
+    let runBytes = 0
+    while (end < count && (end === first || runBytes + lengths[end]! <= BODY_RUN_BYTES)) runBytes += lengths[end++]!
+    const from = first
+    const to = end
+    const size = runBytes
+    out.laterBytes(() => {
+      const run = new Uint8Array(size)
+      let position = 0
+      for (let i = from; i < to; i++) {
+        run.set(new Uint8Array(bodyBuffers[i]!, bodyOffsets[i]!, lengths[i]!), position)
+        position += lengths[i]!
+      }
+      return run
+    })
+    first = end
+  }
   out.later(queue.dedup.capture())
   out.value(targets)
 }

@@ -33,6 +33,11 @@ export class SnapshotParts {
     this.parts.push(() => packValue(value()))
   }
 
+  /** Raw bytes produced when the snapshot is joined; `produce()` must return bytes that no longer change. */
+  laterBytes(produce: () => Uint8Array): void {
+    this.parts.push(produce)
+  }
+
   arrayHeader(length: number): void {
     this.push(arrayHeader(length))
   }

@@ -16,11 +16,19 @@ export class StoredMessage {
   /** Position in the visible heap or the timer heap (a message is in at most one). */
   scheduledPos = NOT_IN_HEAP
   retentionPos = NOT_IN_HEAP
+  // The body as where its bytes are, not as a Uint8Array: a view is an object
+  // of its own (about 90 bytes here) on top of the bytes, which for a queue
+  // of short messages was a fifth of its memory and of the collector's work.
+  // The bytes are the log entry's (or a snapshot slab's), shared by the
+  // messages of one send and never modified.
+  readonly bodyBuffer: ArrayBufferLike
+  readonly bodyOffset: number
+  readonly bodyLength: number
 
   constructor(
     readonly key: MessageKey,
     readonly priority: number,
-    readonly body: Uint8Array,
+    body: Uint8Array,
     readonly sentAtMs: number,
     public state: MessageState,
     /** delayed: when it becomes visible; inFlight: its visibility deadline; otherwise 0. */
@@ -28,7 +36,16 @@ export class StoredMessage {
     public receiveCount: number,
     /** Log index of the latest receive (0 before the first); part of the receipt. */
     public receiveLogIndex: number,
-  ) {}
+  ) {
+    this.bodyBuffer = body.buffer
+    this.bodyOffset = body.byteOffset
+    this.bodyLength = body.byteLength
+  }
+
+  /** A new view of the body's bytes (do not modify them). */
+  get body(): Uint8Array {
+    return new Uint8Array(this.bodyBuffer, this.bodyOffset, this.bodyLength)
+  }
 }
 
 export const scheduledPosition: HeapPosition<StoredMessage> = {
