@@ -12,6 +12,8 @@ export interface LatencySummary {
 export interface Measurement extends Partial<LatencySummary> {
   name: string
   opsPerSec: number
+  /** CPU time of the bench's process per operation, µs (only where the system under test runs in it). */
+  cpuUsPerOp?: number
 }
 
 export interface BenchResult {
@@ -54,7 +56,8 @@ export function summarize(histogram: hdr.Histogram): LatencySummary {
 }
 
 export function formatTable(rows: Measurement[]): string {
-  const header = ['name', 'ops/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms']
+  const withCpu = rows.some((r) => r.cpuUsPerOp !== undefined)
+  const header = ['name', 'ops/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', ...(withCpu ? ['CPU µs/op'] : [])]
   const cell = (n: number | undefined) => (n === undefined ? '-' : String(n))
   const body = rows.map((r) => [
     r.name,
@@ -63,6 +66,7 @@ export function formatTable(rows: Measurement[]): string {
     cell(r.p99Ms),
     cell(r.p999Ms),
     cell(r.maxMs),
+    ...(withCpu ? [cell(r.cpuUsPerOp)] : []),
   ])
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)))
   const line = (cols: string[]) => cols.map((c, i) => c.padEnd(widths[i]!)).join('  ')
