@@ -345,6 +345,7 @@ export class ShardReplica {
       // A node on its way out takes no leadership handed to it (a leader
       // balancing back to its preferred replica does not know it is stopping).
       if (this.leaving && message.type === 'timeoutNow') continue
+      if (message.entries.length > 0) ownEntryData(message.entries)
       this.raw.step(message)
     }
     this.pump()
@@ -852,6 +853,21 @@ export class ShardReplica {
     this.pendingReadCount = 0
   }
 }
+
+/**
+ * Entries decoded from a large frame share that frame's buffer (see the ring
+ * codec), and the messages a queue keeps point into their entry's bytes: one
+ * message kept long after the others would hold a whole 1 MiB append. An
+ * entry in a buffer much larger than itself gets a copy of its own, so that
+ * what a kept message holds stays within about twice its entry.
+ */
+export function ownEntryData(entries: Entry[]): void {
+  for (const entry of entries) {
+    const data = entry.data
+    if (data.buffer.byteLength > 2 * data.byteLength + ENTRY_SHARED_SLACK_BYTES) entry.data = new Uint8Array(data)
+  }
+}
+const ENTRY_SHARED_SLACK_BYTES = 4096
 
 // A snapshot's data is msgpack {c: membership, m: machine bytes}; the
 // bootstrap snapshot of a new group has empty data (an empty machine).
