@@ -516,22 +516,21 @@ export class ShardReplica {
       if (this.closed || this.persisting || this.finishing || !this.raw.hasReady()) return
       const ready = this.raw.ready()
       this.observeSoftState(ready)
+      // A leader sends its appends while it writes the same entries to its
+      // own disk, so the followers' fsyncs overlap the leader's (the core
+      // says when that is safe: Ready.sendFirst; finishReady sends the rest).
+      if (ready.sendFirst && ready.messages.length > 0) this.ports.send(ready.messages)
       const needsDisk = ready.snapshot !== undefined || ready.entries.length > 0 || (ready.hardState !== undefined && ready.mustSync)
       if (!needsDisk) {
         this.finish(ready)
         continue
       }
       this.persisting = true
-      // A leader sends its appends while it writes the same entries to its
-      // own disk, so the followers' fsyncs overlap the leader's (the core
-      // says when that is safe: Ready.sendFirst).
-      const sentEarly = ready.sendFirst && ready.messages.length > 0
-      if (sentEarly) this.ports.send(ready.messages)
       this.persist(ready).then(
         (installed) => {
           this.persisting = false
           if (this.closed) return
-          this.finish(ready, installed, sentEarly)
+          this.finish(ready, installed)
           this.pump()
         },
         (error: unknown) => {
@@ -579,17 +578,16 @@ export class ShardReplica {
   }
 
   /** `installed`: the machine of the Ready's snapshot, decoded while it was persisted. */
-  /** `sent`: the Ready's messages went out already (a leader's, before its write). */
-  private finish(ready: Ready, installed?: ShardMachine, sent = false): void {
+  private finish(ready: Ready, installed?: ShardMachine): void {
     this.finishing = true
     try {
-      this.finishReady(ready, installed, sent)
+      this.finishReady(ready, installed)
     } finally {
       this.finishing = false
     }
   }
 
-  private finishReady(ready: Ready, installed: ShardMachine | undefined, sent: boolean): void {
+  private finishReady(ready: Ready, installed: ShardMachine | undefined): void {
     if (ready.hardState && !ready.mustSync) {
       // Only the commit index moved: losing it in a crash is harmless (a
       // restarted replica re-learns it), so it rides along with the next
@@ -597,7 +595,7 @@ export class ShardReplica {
       this.storage.setHardState(ready.hardState)
       this.unsyncedHardState = ready.hardState
     }
-    if (ready.messages.length > 0 && !sent) this.ports.send(ready.messages)
+    if (ready.messages.length > 0 && !ready.sendFirst) this.ports.send(ready.messages)
     if (ready.snapshot) this.restoreSnapshot(ready.snapshot, installed!)
     for (const entry of ready.committedEntries) this.apply(entry)
     for (const state of ready.readStates) {
