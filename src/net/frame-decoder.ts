@@ -160,27 +160,21 @@ export class FrameDecoder {
       this.#advance(length, available)
       return view
     }
-    const out = Buffer.allocUnsafe(length)
-    let filled = 0
-    while (filled < length) {
-      const chunk = this.#chunks[this.#head]!
-      const inChunk = chunk.length - this.#offset
-      const n = Math.min(inChunk, length - filled)
-      chunk.copy(out, filled, this.#offset, this.#offset + n)
-      filled += n
-      this.#advance(n, inChunk)
-    }
-    return out
+    return this.#moveInto(Buffer.allocUnsafe(length))
   }
 
   /** Removes `length` bytes from the front (length <= #bufferedBytes) into a new buffer of their own. */
   #copy(length: number): Uint8Array {
-    const out = new Uint8Array(length)
+    return this.#moveInto(new Uint8Array(length))
+  }
+
+  /** Fills `out` with the bytes at the front, removing them. */
+  #moveInto<T extends Uint8Array>(out: T): T {
     let filled = 0
-    while (filled < length) {
+    while (filled < out.length) {
       const chunk = this.#chunks[this.#head]!
       const inChunk = chunk.length - this.#offset
-      const n = Math.min(inChunk, length - filled)
+      const n = Math.min(inChunk, out.length - filled)
       out.set(chunk.subarray(this.#offset, this.#offset + n), filled)
       filled += n
       this.#advance(n, inChunk)
