@@ -28,6 +28,7 @@ import {
   type ShardCommand,
 } from '../machines/index.js'
 import { TroupeError } from './node-errors.js'
+import { SendCoalescer } from './send-coalescer.js'
 import type { ActorMetrics, ActorRef, ActorSystem, ThreadHost } from '../runtime/index.js'
 import type { WalWriterMsg, WalWriterReply } from '../../actors/wal-writer.js'
 import type { WalStats } from '../wal/index.js'
@@ -177,8 +178,14 @@ abstract class ShardClient {
 }
 
 export class Queues extends ShardClient {
+  /** Single sends of one turn to one queue go out as one command (see send-coalescer.ts). */
+  private readonly sends: SendCoalescer
+
   constructor(gateway: Gateway, routing: Routing = 'routed') {
     super(gateway, routing)
+    this.sends = new SendCoalescer((queue, messages) =>
+      this.propose<CommandResults['queue.send']>(shardForQueue(queue, this.gateway.shardCount), { type: 'queue.send', queue, messages }),
+    )
   }
 
   private shardOf(name: string): number {
@@ -230,9 +237,10 @@ export class Queues extends ShardClient {
     return all.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   }
 
+  /** Sends one message; resolves with its id once it is committed and applied. */
   async send(name: string, body: unknown, options: SendOptions = {}): Promise<string> {
-    const [id] = await this.sendBatch(name, [{ ...options, body }])
-    return id!
+    check(checkQueueName(name))
+    return this.sends.send(name, toSendMessage({ ...options, body }, 0))
   }
 
   /** Sends 1..1000 messages, all or nothing. */

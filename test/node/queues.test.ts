@@ -63,6 +63,46 @@ t.test('a batch is all or nothing', async (t) => {
   t.equal((await q.get('batch')).stats.total, 2, 'nothing of the refused batch was added')
 })
 
+t.test('concurrent single sends (one command for the node) answer as sends one at a time would', async (t) => {
+  await q.put('together')
+  const ids = await Promise.all(Array.from({ length: 20 }, (_, n) => q.send('together', { n })))
+  t.equal(new Set(ids).size, 20, 'one id each')
+  const got = await q.receive('together', { max: 100 })
+  t.same(
+    got.map((m) => (m.body as { n: number }).n),
+    Array.from({ length: 20 }, (_, n) => n),
+    'delivered in send order',
+  )
+
+  await q.put('together-dedup')
+  const [first, second, other] = await Promise.all([
+    q.send('together-dedup', 'a', { dedupId: 'same' }),
+    q.send('together-dedup', 'b', { dedupId: 'same' }),
+    q.send('together-dedup', 'c'),
+  ])
+  t.equal(second, first, 'a repeated dedupId gets the first id')
+  t.not(other, first)
+  t.equal((await q.get('together-dedup')).stats.total, 2)
+
+  await q.put('together-full', { maxMessages: 3 })
+  const outcomes = await Promise.allSettled(Array.from({ length: 5 }, (_, n) => q.send('together-full', { n })))
+  t.same(
+    outcomes.map((o) => o.status),
+    ['fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'rejected'],
+    'the first three fit, the others are QUEUE_FULL (not all five refused)',
+  )
+  for (const outcome of outcomes.slice(3)) t.match((outcome as PromiseRejectedResult).reason, { code: 'QUEUE_FULL' })
+  t.same(
+    (await q.receive('together-full', { max: 10 })).map((m) => (m.body as { n: number }).n),
+    [0, 1, 2],
+  )
+
+  const [bad, good] = await Promise.allSettled([q.send('together', 'x', { priority: 10 }), q.send('together', 'y')])
+  t.match((bad as PromiseRejectedResult).reason, { code: 'INVALID_ARGUMENT' }, 'a bad send is refused alone')
+  t.equal(good.status, 'fulfilled')
+  await t.rejects(Promise.all([q.send('missing-queue', 1), q.send('missing-queue', 2)]), { code: 'QUEUE_NOT_FOUND' })
+})
+
 t.test('ack removes; a batch ack names exactly the missing receipts and acks the others', async (t) => {
   await q.put('acks')
   await q.sendBatch('acks', [{ body: 1 }, { body: 2 }])

@@ -1,0 +1,101 @@
+// Single sends to one queue that arrive in the same turn of the event loop
+// go to the shard as one `queue.send` command: one Raft entry, one WAL
+// record, one apply, instead of one of each per message. Each caller still
+// gets its own answer, and the answers are the ones it would have had alone:
+//
+//  - ids: the command gives one per message, in the group's order (which is
+//    the callers' order, so send order is kept).
+//  - dedupIds: a later message of the group that repeats an earlier one's
+//    dedupId gets the earlier id, as it would right after the earlier send.
+//  - QUEUE_FULL: a command is all or nothing, but sends alone are not (the
+//    first ones fit, the rest do not). A refused group changed nothing, so
+//    its messages are sent again one by one, in order.
+//  - any other refusal (QUEUE_NOT_FOUND, NOT_LEADER, UNAVAILABLE, TIMEOUT)
+//    is the same for every message of the group and goes to each caller.
+import type { SendMessage } from '../machines/index.js'
+import { TroupeError } from './node-errors.js'
+
+/** A group holds at most this many messages (a batch may hold 1000)... */
+export const COALESCED_MESSAGES_MAX = 100
+/** ...and at most this many body bytes, unless its single message is larger. */
+export const COALESCED_BODY_BYTES_MAX = 1024 * 1024
+
+interface PendingSend {
+  message: SendMessage
+  resolve(id: string): void
+  reject(error: unknown): void
+}
+
+/** Proposes `queue.send` for these messages; resolves with one id per message. */
+export type ProposeSend = (queue: string, messages: SendMessage[]) => Promise<{ ids: string[] }>
+
+export class SendCoalescer {
+  #pending = new Map<string, PendingSend[]>()
+  #flushScheduled = false
+  readonly #propose: ProposeSend
+
+  constructor(propose: ProposeSend) {
+    this.#propose = propose
+  }
+
+  /** Sends one message; resolves with its id once it is committed and applied. */
+  send(queue: string, message: SendMessage): Promise<string> {
+    return new Promise((resolve, reject) => {
+      let sends = this.#pending.get(queue)
+      if (sends === undefined) {
+        sends = []
+        this.#pending.set(queue, sends)
+      }
+      sends.push({ message, resolve, reject })
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true
+        // After this turn's I/O callbacks and microtasks: callers woken by
+        // the same batch of answers send again in the same turn.
+        setImmediate(() => this.#flush())
+      }
+    })
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false
+    const pending = this.#pending
+    this.#pending = new Map()
+    for (const [queue, sends] of pending) {
+      for (let start = 0; start < sends.length; ) {
+        let end = start + 1
+        let bytes = sends[start]!.message.body.byteLength
+        while (end < sends.length && end - start < COALESCED_MESSAGES_MAX) {
+          const size = sends[end]!.message.body.byteLength
+          if (bytes + size > COALESCED_BODY_BYTES_MAX) break
+          bytes += size
+          end++
+        }
+        void this.#sendGroup(queue, sends.slice(start, end))
+        start = end
+      }
+    }
+  }
+
+  async #sendGroup(queue: string, group: PendingSend[]): Promise<void> {
+    let ids: string[]
+    try {
+      ids = (await this.#propose(queue, group.map((send) => send.message))).ids
+    } catch (error) {
+      if (group.length > 1 && error instanceof TroupeError && error.code === 'QUEUE_FULL') {
+        for (const send of group) this.#propose(queue, [send.message]).then(({ ids: [id] }) => send.resolve(id!), send.reject)
+        return
+      }
+      for (const send of group) send.reject(error instanceof TroupeError ? copyError(error) : error)
+      return
+    }
+    for (let i = 0; i < group.length; i++) group[i]!.resolve(ids[i]!)
+  }
+}
+
+/** Each caller gets an error of its own (with its own stack), carrying the same code and details. */
+function copyError(error: TroupeError): TroupeError {
+  return new TroupeError(error.code, error.message, {
+    ...(error.leaderId !== undefined ? { leaderId: error.leaderId } : {}),
+    ...(error.missing !== undefined ? { missing: error.missing } : {}),
+  })
+}
