@@ -35,3 +35,11 @@ export class TroupeError extends Error {
 export function isTroupeError(error: unknown, code?: TroupeErrorCode): error is TroupeError {
   return error instanceof TroupeError && (code === undefined || error.code === code)
 }
+
+/** An error of its own for each caller that shares a refusal (its own stack), with the same code and details. */
+export function copyError(error: TroupeError): TroupeError {
+  return new TroupeError(error.code, error.message, {
+    ...(error.leaderId !== undefined ? { leaderId: error.leaderId } : {}),
+    ...(error.missing !== undefined ? { missing: error.missing } : {}),
+  })
+}

@@ -13,7 +13,8 @@
 //  - any other refusal (QUEUE_NOT_FOUND, NOT_LEADER, UNAVAILABLE, TIMEOUT)
 //    is the same for every message of the group and goes to each caller.
 import type { SendMessage } from '../machines/index.js'
-import { TroupeError } from './node-errors.js'
+import { copyError, TroupeError } from './node-errors.js'
+import { TurnGroups } from './turn-groups.js'
 
 /** A group holds at most this many messages (a batch may hold 1000)... */
 export const COALESCED_MESSAGES_MAX = 100
@@ -30,8 +31,7 @@ interface PendingSend {
 export type ProposeSend = (queue: string, messages: SendMessage[]) => Promise<{ ids: string[] }>
 
 export class SendCoalescer {
-  #pending = new Map<string, PendingSend[]>()
-  #flushScheduled = false
+  readonly #groups = new TurnGroups<string, PendingSend>((queue, sends) => this.#flush(queue, sends))
   readonly #propose: ProposeSend
 
   constructor(propose: ProposeSend) {
@@ -40,39 +40,21 @@ export class SendCoalescer {
 
   /** Sends one message; resolves with its id once it is committed and applied. */
   send(queue: string, message: SendMessage): Promise<string> {
-    return new Promise((resolve, reject) => {
-      let sends = this.#pending.get(queue)
-      if (sends === undefined) {
-        sends = []
-        this.#pending.set(queue, sends)
-      }
-      sends.push({ message, resolve, reject })
-      if (!this.#flushScheduled) {
-        this.#flushScheduled = true
-        // After this turn's I/O callbacks and microtasks: callers woken by
-        // the same batch of answers send again in the same turn.
-        setImmediate(() => this.#flush())
-      }
-    })
+    return new Promise((resolve, reject) => this.#groups.add(queue, { message, resolve, reject }))
   }
 
-  #flush(): void {
-    this.#flushScheduled = false
-    const pending = this.#pending
-    this.#pending = new Map()
-    for (const [queue, sends] of pending) {
-      for (let start = 0; start < sends.length; ) {
-        let end = start + 1
-        let bytes = sends[start]!.message.body.byteLength
-        while (end < sends.length && end - start < COALESCED_MESSAGES_MAX) {
-          const size = sends[end]!.message.body.byteLength
-          if (bytes + size > COALESCED_BODY_BYTES_MAX) break
-          bytes += size
-          end++
-        }
-        void this.#sendGroup(queue, sends.slice(start, end))
-        start = end
+  #flush(queue: string, sends: PendingSend[]): void {
+    for (let start = 0; start < sends.length; ) {
+      let end = start + 1
+      let bytes = sends[start]!.message.body.byteLength
+      while (end < sends.length && end - start < COALESCED_MESSAGES_MAX) {
+        const size = sends[end]!.message.body.byteLength
+        if (bytes + size > COALESCED_BODY_BYTES_MAX) break
+        bytes += size
+        end++
       }
+      void this.#sendGroup(queue, sends.slice(start, end))
+      start = end
     }
   }
 
@@ -90,12 +72,4 @@ export class SendCoalescer {
     }
     for (let i = 0; i < group.length; i++) group[i]!.resolve(ids[i]!)
   }
-}
-
-/** Each caller gets an error of its own (with its own stack), carrying the same code and details. */
-function copyError(error: TroupeError): TroupeError {
-  return new TroupeError(error.code, error.message, {
-    ...(error.leaderId !== undefined ? { leaderId: error.leaderId } : {}),
-    ...(error.missing !== undefined ? { missing: error.missing } : {}),
-  })
 }
