@@ -291,8 +291,11 @@ export class Wal {
     this.queuedBytes += write.encoded.buffer.byteLength
     if (!this.writing) {
       this.writing = true
-      // Start on a microtask so that writes submitted in the same tick share the first batch.
-      queueMicrotask(() => void this.drain())
+      // Start once the immediates queued in this turn have run, not on a
+      // microtask: shard replicas pump at setImmediate, and a microtask
+      // would start the batch right after the first of them, so the other
+      // shards' writes of the same turn would wait for the next fsync.
+      setImmediate(() => void this.drain())
     }
   }
 

@@ -12,6 +12,25 @@ t.test('writes from many shards submitted together share one batch and one sync'
   await wal.close()
 })
 
+t.test('writes submitted from the immediates of one turn (shards pumping) share one batch', async (t) => {
+  const wal = await Wal.open({ dir: await tempDir(t) })
+  const acks = await new Promise<DurableAck[]>((resolve, reject) => {
+    const pending: Promise<DurableAck>[] = []
+    for (let shard = 0; shard < 8; shard++) {
+      setImmediate(() => {
+        pending.push(wal.append({ shard, entries: [entry(shard, 1, 1)] }))
+        if (pending.length === 8) Promise.all(pending).then(resolve, reject)
+      })
+    }
+  })
+  t.same(
+    acks.map((a) => a.durableIndex),
+    Array(8).fill(1),
+  )
+  t.equal(wal.stats().batches, 1, 'one writev and one fsync for the eight shards')
+  await wal.close()
+})
+
 t.test('a batch is what queued during the previous write, bounded in records and bytes', async (t) => {
   const dir = await tempDir(t)
   const wal = await Wal.open({ dir, batchRecordsMax: 4 })
