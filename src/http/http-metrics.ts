@@ -122,6 +122,7 @@ function internalsText(metrics: NodeMetrics, node: TroupeNode): string {
       counterText('troupe_wal_records_total', 'WAL records written', [{ labels: {}, value: wal.recordsWritten }]),
       counterText('troupe_wal_written_bytes_total', 'WAL bytes written', [{ labels: {}, value: wal.bytesWritten }]),
       counterText('troupe_wal_fsyncs_total', 'fdatasync calls on WAL batches (0 with sync=none)', [{ labels: {}, value: wal.fsyncs }]),
+      counterText('troupe_wal_blocking_batches_total', 'WAL batches written blocking the writer thread (a fast disk; the rest went through the libuv pool)', [{ labels: {}, value: wal.blockingBatches }]),
       histogramText('troupe_wal_fsync_duration_seconds', 'latency of fdatasync on WAL batches', wal.fsyncMs, 0.001),
       histogramText('troupe_wal_batch_records', 'records per WAL batch (group commit size)', wal.batchRecords),
       histogramText('troupe_wal_batch_bytes', 'bytes per WAL batch', wal.batchBytes),

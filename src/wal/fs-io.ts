@@ -30,6 +30,21 @@ export async function writeAllAt(fd: number, buffers: Buffer[], position: number
   }
 }
 
+/** writeAllAt, blocking the thread (see WalOptions.blockingIoMaxMs). */
+export function writeAllAtSync(fd: number, buffers: Buffer[], position: number): void {
+  let total = 0
+  for (const b of buffers) total += b.byteLength
+  let written = fs.writevSync(fd, buffers, position)
+  while (written < total) {
+    const rest = Buffer.concat(buffers).subarray(written)
+    const n = fs.writevSync(fd, [rest], position + written)
+    if (n === 0) throw new Error('write made no progress')
+    written += n
+  }
+}
+
+export const fdatasyncSync = fs.fdatasyncSync
+
 export function readAt(fd: number, buf: Buffer, bufOffset: number, length: number, position: number): Promise<number> {
   return new Promise((resolve, reject) => {
     fs.read(fd, buf, bufOffset, length, position, (error, n) => (error ? reject(error) : resolve(n)))

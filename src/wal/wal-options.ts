@@ -53,6 +53,14 @@ export interface WalOptions {
   readBytesMax?: number
   /** When more segments than this are kept besides the active one, `onSnapshotRequested` fires (once per roll). Default 4. */
   retainedSegmentsSoftMax?: number
+  /**
+   * A batch's writev and fdatasync block the writer's thread while their
+   * recent average time (ms) stays below this: a fast disk then costs no hop
+   * through libuv's thread pool and back. Slower batches go to the pool, so
+   * a slow or stalled disk does not hold up the other work of the thread.
+   * 0: always the pool. Default 1.
+   */
+  blockingIoMaxMs?: number
   /** Asks the node to snapshot the shards that pin old segments. Must not throw. */
   onSnapshotRequested?: (pins: ShardPin[]) => void
   /** Called after each batch is durable, before its writers are told. Must not throw. */
@@ -75,6 +83,7 @@ export const WAL_DEFAULTS = {
   cacheEntriesMax: 1_000_000,
   readBytesMax: 16 * 1024 * 1024,
   retainedSegmentsSoftMax: 4,
+  blockingIoMaxMs: 1,
 } as const satisfies Omit<ResolvedWalOptions, 'dir'>
 
 const GIB = 1024 * 1024 * 1024
@@ -105,6 +114,9 @@ export function resolveWalOptions(options: WalOptions): ResolvedWalOptions {
   positive('cacheEntriesMax', 100_000_000)
   positive('readBytesMax', GIB)
   positive('retainedSegmentsSoftMax', 1_000_000)
+  if (typeof resolved.blockingIoMaxMs !== 'number' || !(resolved.blockingIoMaxMs >= 0 && resolved.blockingIoMaxMs <= 1000)) {
+    throw new WalError('WAL_INVALID_ARGUMENT', `option blockingIoMaxMs must be a number in [0, 1000], got ${String(resolved.blockingIoMaxMs)}`)
+  }
   if (resolved.sync !== 'always' && resolved.sync !== 'none') {
     throw new WalError('WAL_INVALID_ARGUMENT', `option sync must be 'always' or 'none'`)
   }

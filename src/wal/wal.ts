@@ -8,7 +8,7 @@ import { BATCH_BYTES_BOUNDS, BATCH_RECORDS_BOUNDS, BucketCounter, FSYNC_MS_BOUND
 import { lockDirectory, type DirLock } from './dir-lock.js'
 import { EntryCache } from './entry-cache.js'
 import { WalError } from './errors.js'
-import { fdatasync, fsyncDirectory, openFile, writeAllAt } from './fs-io.js'
+import { fdatasync, fdatasyncSync, fsyncDirectory, openFile, writeAllAt, writeAllAtSync } from './fs-io.js'
 import { LogIndex, type UncoveredGap } from './log-index.js'
 import { locateEntries, readLocatedEntries } from './entry-reader.js'
 import { recoverSegments, type RecoveryReport } from './recovery.js'
@@ -41,6 +41,8 @@ export interface WalStats {
   bytesWritten: number
   /** fdatasync calls on batches (none with sync=none). */
   fsyncs: number
+  /** Batches written blocking the thread (the rest went through libuv's pool; see WalOptions.blockingIoMaxMs). */
+  blockingBatches: number
   /** Latency of those fdatasync calls, ms. */
   fsyncMs: BucketCounts
   /** Records per batch written (one writev, then one fdatasync with sync=always). */
@@ -54,6 +56,9 @@ interface QueuedWrite {
   resolve: (ack: DurableAck) => void
   reject: (error: Error) => void
 }
+
+/** Weight of the latest batch in ioMsAverage: a slow disk is noticed within a few batches. */
+const IO_AVERAGE_WEIGHT = 0.25
 
 export class Wal {
   readonly recovery: WalRecovery
@@ -77,6 +82,9 @@ export class Wal {
   private recordsWritten = 0
   private bytesWritten = 0
   private fsyncs = 0
+  private blockingBatches = 0
+  /** Moving average of a batch's writev + fdatasync time, ms (see WalOptions.blockingIoMaxMs). */
+  private ioMsAverage = 0
   private readonly fsyncMs = new BucketCounter(FSYNC_MS_BOUNDS)
   private readonly batchRecords = new BucketCounter(BATCH_RECORDS_BOUNDS)
   private readonly batchBytes = new BucketCounter(BATCH_BYTES_BOUNDS)
@@ -244,6 +252,7 @@ export class Wal {
       recordsWritten: this.recordsWritten,
       bytesWritten: this.bytesWritten,
       fsyncs: this.fsyncs,
+      blockingBatches: this.blockingBatches,
       fsyncMs: this.fsyncMs.snapshot(),
       batchRecords: this.batchRecords.snapshot(),
       batchBytes: this.batchBytes.snapshot(),
@@ -373,13 +382,23 @@ export class Wal {
     const base = segment.sizeBytes
     if (base + bytes > segment.allocatedBytes) await preallocate(segment, base + bytes, this.options)
     let syncStart = performance.now()
+    const ioStart = syncStart
+    const blocking = this.ioMsAverage < this.options.blockingIoMaxMs
     if (bytes > 0) {
-      await writeAllAt(segment.fd, buffers, base)
+      if (blocking) writeAllAtSync(segment.fd, buffers, base)
+      else await writeAllAt(segment.fd, buffers, base)
       segment.sizeBytes += bytes
       syncStart = performance.now()
-      if (this.options.sync === 'always') await fdatasync(segment.fd)
+      if (this.options.sync === 'always') {
+        if (blocking) fdatasyncSync(segment.fd)
+        else await fdatasync(segment.fd)
+      }
     }
     const syncEnd = performance.now()
+    if (bytes > 0) {
+      this.ioMsAverage += (syncEnd - ioStart - this.ioMsAverage) * IO_AVERAGE_WEIGHT
+      if (blocking) this.blockingBatches++
+    }
     this.batches++
     this.recordsWritten += records
     this.bytesWritten += bytes

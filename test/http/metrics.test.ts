@@ -48,6 +48,8 @@ t.test('after durable writes (sync=always) the WAL series show batches, fsyncs a
   const fsyncs = metricValue(text, 'troupe_wal_fsyncs_total')!
   t.ok(batches >= 6, `at least one batch per acknowledged send (${batches})`)
   t.equal(fsyncs, batches, 'one fsync per batch with sync=always')
+  const blocking = metricValue(text, 'troupe_wal_blocking_batches_total')!
+  t.ok(blocking >= 0 && blocking <= batches, `batches written blocking the thread: ${blocking} of ${batches}`)
   t.ok(metricValue(text, 'troupe_wal_records_total')! >= batches)
   t.ok(metricValue(text, 'troupe_wal_written_bytes_total')! > 50 * 8, 'the batch of 50 bodies was written')
 

@@ -44,3 +44,30 @@ t.test('with sync=none batches are counted but nothing is fsynced', async (t) =>
   t.equal(stats.batchRecords.sum, 2)
   await wal.close()
 })
+
+t.test('batches block the thread while their average time is under blockingIoMaxMs, and go to the pool above it', async (t) => {
+  const writeSequentially = async (wal: Wal, count: number) => {
+    for (let i = 1; i <= count; i++) await wal.append({ shard: 1, entries: [entry(1, i, 1)] })
+  }
+  const blocking = await Wal.open({ dir: await tempDir(t), blockingIoMaxMs: 1000 })
+  await writeSequentially(blocking, 5)
+  t.equal(blocking.stats().batches, 5)
+  t.equal(blocking.stats().blockingBatches, 5, 'a disk faster than 1 s: every batch blocks')
+  await blocking.close()
+
+  const pool = await Wal.open({ dir: await tempDir(t), blockingIoMaxMs: 0 })
+  await writeSequentially(pool, 5)
+  t.equal(pool.stats().blockingBatches, 0, '0: always the pool')
+  await pool.close()
+
+  // Every real batch takes longer than a nanosecond: the first blocks (no
+  // average yet), and from then on the average keeps the batches in the pool.
+  const slow = await Wal.open({ dir: await tempDir(t), blockingIoMaxMs: 1e-6 })
+  await writeSequentially(slow, 5)
+  t.equal(slow.stats().blockingBatches, 1)
+  t.equal(slow.stats().batches, 5)
+  t.same(slow.shardState(1).lastIndex, 5, 'both ways write the same log')
+  await slow.close()
+
+  await t.rejects(Wal.open({ dir: await tempDir(t), blockingIoMaxMs: -1 }), { code: 'WAL_INVALID_ARGUMENT' })
+})
