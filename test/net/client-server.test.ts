@@ -378,7 +378,10 @@ t.test('shutdown: in-flight requests are answered, long polls end early, then UN
   ok(await c.request('queue.put', { queue: 'closing-poll' }))
   const poll = c.request('receive', { queue: 'closing-poll', waitMs: 15_000 })
   await waitFor('the long poll is held', () => server.stats().longPolls === 1)
-  const sends = c.pipeline(Array.from({ length: 200 }, (_, i) => ({ op: 'send', args: { queue: 'closing', body: i } })))
+  // Enough sends that some are still running when the close begins: the
+  // node groups the single sends of one turn, so 200 could all be done
+  // between two looks at the stats; 2000 take at least 20 commands.
+  const sends = c.pipeline(Array.from({ length: 2000 }, (_, i) => ({ op: 'send', args: { queue: 'closing', body: i } })))
   await waitFor('the sends are in flight', () => server.stats().inFlight > 1)
   const closed = server.close()
   t.same(ok(await poll), { messages: [] }, 'the long poll answered at once with what it had')
