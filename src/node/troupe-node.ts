@@ -13,6 +13,8 @@ import {
   checkPriority,
   checkQueueConfigPatch,
   checkQueueName,
+  checkReceipt,
+  checkReceiptCount,
   checkReceiveMax,
   checkValue,
   checkWaitMs,
@@ -28,6 +30,7 @@ import {
   type ShardCommand,
 } from '../machines/index.js'
 import { TroupeError } from './node-errors.js'
+import { AckCoalescer } from './ack-coalescer.js'
 import { SendCoalescer } from './send-coalescer.js'
 import type { ActorMetrics, ActorRef, ActorSystem, ThreadHost } from '../runtime/index.js'
 import type { WalWriterMsg, WalWriterReply } from '../../actors/wal-writer.js'
@@ -180,11 +183,16 @@ abstract class ShardClient {
 export class Queues extends ShardClient {
   /** Single sends of one turn to one queue go out as one command (see send-coalescer.ts). */
   private readonly sends: SendCoalescer
+  /** So do the acks of one turn to one queue (see ack-coalescer.ts). */
+  private readonly acks: AckCoalescer
 
   constructor(gateway: Gateway, routing: Routing = 'routed') {
     super(gateway, routing)
     this.sends = new SendCoalescer((queue, messages) =>
       this.propose<CommandResults['queue.send']>(shardForQueue(queue, this.gateway.shardCount), { type: 'queue.send', queue, messages }),
+    )
+    this.acks = new AckCoalescer((queue, receipts) =>
+      this.propose<CommandResults['queue.ack']>(shardForQueue(queue, this.gateway.shardCount), { type: 'queue.ack', queue, receipts }),
     )
   }
 
@@ -284,15 +292,12 @@ export class Queues extends ShardClient {
   /** Acks one receipt (RECEIPT_NOT_FOUND when it names no current delivery) or many (the error lists exactly the missing). */
   async ack(name: string, receipts: string | string[]): Promise<void> {
     const list = typeof receipts === 'string' ? [receipts] : receipts
-    const result = await this.propose<CommandResults['queue.ack']>(this.shardOf(name), {
-      type: 'queue.ack',
-      queue: name,
-      receipts: list,
-    })
-    if (result.missing.length > 0) {
-      throw new TroupeError('RECEIPT_NOT_FOUND', `${result.missing.length} receipt(s) name no current delivery`, {
-        missing: result.missing,
-      })
+    check(checkQueueName(name))
+    check(checkReceiptCount(list.length))
+    for (const receipt of list) check(checkReceipt(receipt))
+    const missing = await this.acks.ack(name, list)
+    if (missing.length > 0) {
+      throw new TroupeError('RECEIPT_NOT_FOUND', `${missing.length} receipt(s) name no current delivery`, { missing })
     }
   }
 

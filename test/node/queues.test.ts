@@ -103,6 +103,24 @@ t.test('concurrent single sends (one command for the node) answer as sends one a
   await t.rejects(Promise.all([q.send('missing-queue', 1), q.send('missing-queue', 2)]), { code: 'QUEUE_NOT_FOUND' })
 })
 
+t.test('concurrent acks (one command for the node) answer as acks one at a time would', async (t) => {
+  await q.put('acks-together')
+  await q.sendBatch('acks-together', Array.from({ length: 4 }, (_, n) => ({ body: n })))
+  const [a, b, c, d] = (await q.receive('acks-together', { max: 4 })).map((m) => m.receipt)
+  const outcomes = await Promise.allSettled([q.ack('acks-together', a!), q.ack('acks-together', [b!, `${a!}0`]), q.ack('acks-together', [c!]), q.ack('acks-together', a!)])
+  t.equal(outcomes[0]!.status, 'fulfilled')
+  t.match((outcomes[1] as PromiseRejectedResult).reason, { code: 'RECEIPT_NOT_FOUND', missing: [`${a!}0`] }, 'only its own unknown receipt is named')
+  t.equal(outcomes[2]!.status, 'fulfilled')
+  t.match((outcomes[3] as PromiseRejectedResult).reason, { code: 'RECEIPT_NOT_FOUND', missing: [a] }, 'the second ack of a receipt finds it gone')
+  const stats = (await q.get('acks-together')).stats
+  t.equal(stats.total, 1, 'a, b and c were acked')
+  await q.ack('acks-together', d!)
+  const [bad, good] = await Promise.allSettled([q.ack('acks-together', ''), q.ack('acks-together', 'no-such-receipt')])
+  t.match((bad as PromiseRejectedResult).reason, { code: 'INVALID_ARGUMENT' }, 'a malformed receipt is refused alone')
+  t.match((good as PromiseRejectedResult).reason, { code: 'RECEIPT_NOT_FOUND' })
+  await t.rejects(q.ack('acks-together', []), { code: 'INVALID_ARGUMENT' })
+})
+
 t.test('ack removes; a batch ack names exactly the missing receipts and acks the others', async (t) => {
   await q.put('acks')
   await q.sendBatch('acks', [{ body: 1 }, { body: 2 }])
