@@ -31,6 +31,7 @@ import {
 } from '../machines/index.js'
 import { TroupeError } from './node-errors.js'
 import { AckCoalescer } from './ack-coalescer.js'
+import { ReceiveCoalescer } from './receive-coalescer.js'
 import { SendCoalescer } from './send-coalescer.js'
 import type { ActorMetrics, ActorRef, ActorSystem, ThreadHost } from '../runtime/index.js'
 import type { WalWriterMsg, WalWriterReply } from '../../actors/wal-writer.js'
@@ -183,14 +184,20 @@ abstract class ShardClient {
 export class Queues extends ShardClient {
   /** Single sends of one turn to one queue go out as one command (see send-coalescer.ts). */
   private readonly sends: SendCoalescer
-  /** So do the acks of one turn to one queue (see ack-coalescer.ts). */
+  /** So do the acks of one turn to one queue (see ack-coalescer.ts)... */
   private readonly acks: AckCoalescer
+  /** ...and the receives that do not wait (see receive-coalescer.ts). */
+  private readonly receives: ReceiveCoalescer
 
   constructor(gateway: Gateway, routing: Routing = 'routed') {
     super(gateway, routing)
     this.sends = new SendCoalescer((queue, messages) =>
       this.propose<CommandResults['queue.send']>(shardForQueue(queue, this.gateway.shardCount), { type: 'queue.send', queue, messages }),
     )
+    this.receives = new ReceiveCoalescer((queue, max, visibilityTimeoutMs) => {
+      const command = { type: 'queue.receive' as const, queue, max, ...(visibilityTimeoutMs !== undefined ? { visibilityTimeoutMs } : {}) }
+      return this.call<CommandResults['queue.receive']>(shardForQueue(queue, this.gateway.shardCount), { type: 'receive', command, waitMs: 0 })
+    })
     this.acks = new AckCoalescer((queue, receipts) =>
       this.propose<CommandResults['queue.ack']>(shardForQueue(queue, this.gateway.shardCount), { type: 'queue.ack', queue, receipts }),
     )
@@ -266,6 +273,7 @@ export class Queues extends ShardClient {
     const waitMs = options.waitMs ?? 0
     check(checkReceiveMax(max))
     check(checkWaitMs(waitMs))
+    if (waitMs === 0) return (await this.receives.receive(name, max, options.visibilityTimeoutMs)).map(fromReceived)
     const command = {
       type: 'queue.receive' as const,
       queue: name,
@@ -273,7 +281,7 @@ export class Queues extends ShardClient {
       ...(options.visibilityTimeoutMs !== undefined ? { visibilityTimeoutMs: options.visibilityTimeoutMs } : {}),
     }
     const signal = options.signal
-    if (signal === undefined || waitMs === 0) {
+    if (signal === undefined) {
       const result = await this.call<CommandResults['queue.receive']>(shard, { type: 'receive', command, waitMs }, this.gateway.requestTimeoutMs + waitMs)
       return result.messages.map(fromReceived)
     }

@@ -103,6 +103,33 @@ t.test('concurrent single sends (one command for the node) answer as sends one a
   await t.rejects(Promise.all([q.send('missing-queue', 1), q.send('missing-queue', 2)]), { code: 'QUEUE_NOT_FOUND' })
 })
 
+t.test('concurrent receives that do not wait (one command for the node) share out the messages as receives one at a time would', async (t) => {
+  await q.put('receives-together')
+  await q.sendBatch('receives-together', [{ body: 'low' }, { body: 'high', priority: 9 }, ...Array.from({ length: 5 }, (_, n) => ({ body: n }))])
+  const got = await Promise.all([
+    q.receive('receives-together', { max: 2 }),
+    q.receive('receives-together', { max: 3 }),
+    q.receive('receives-together', { max: 5 }),
+  ])
+  t.same(
+    got.map((messages) => messages.map((m) => m.body)),
+    [['high', 'low'], [0, 1, 2], [3, 4]],
+    'in priority then send order, the earlier caller first; the last one gets what is left',
+  )
+  t.equal(new Set(got.flat().map((m) => m.receipt)).size, 7, 'a receipt each')
+  t.equal((await q.get('receives-together')).stats.inFlight, 7)
+  // Receives with another visibility timeout go in a command of their own.
+  await q.sendBatch('receives-together', [{ body: 'a' }, { body: 'b' }])
+  const [short, long] = await Promise.all([
+    q.receive('receives-together', { max: 1, visibilityTimeoutMs: 60_000 }),
+    q.receive('receives-together', { max: 1 }),
+  ])
+  t.same([...short, ...long].map((m) => m.body).sort(), ['a', 'b'])
+  t.same(await q.receive('receives-together', { max: 10 }), [], 'nothing left visible')
+  t.same(await q.receive('receives-together', { max: 10 }), [], 'nothing left visible')
+  await t.rejects(Promise.all([q.receive('no-such-queue'), q.receive('no-such-queue')]), { code: 'QUEUE_NOT_FOUND' })
+})
+
 t.test('concurrent acks (one command for the node) answer as acks one at a time would', async (t) => {
   await q.put('acks-together')
   await q.sendBatch('acks-together', Array.from({ length: 4 }, (_, n) => ({ body: n })))

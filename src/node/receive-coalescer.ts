@@ -1,0 +1,71 @@
+// Receives of one queue that do not wait (waitMs 0) and arrive in the same
+// turn of the event loop go to the shard as one `queue.receive` asking for
+// the sum of their `max`. The machine hands out the first messages by
+// priority and send order, so the answer is split in the callers' order:
+// each caller gets what it would have got receiving right after the one
+// before it (possibly fewer, or none, when the queue runs short). Only
+// receives with the same visibility timeout are grouped; a receive with
+// another one goes in its own command (concurrent receives have no order
+// among themselves, so either may come first). A refusal is the same for
+// every caller of the command. Long polls (waitMs > 0) are not grouped.
+import { RECEIVE_MESSAGES_MAX, type ReceivedMessage } from '../machines/index.js'
+import { copyError, TroupeError } from './node-errors.js'
+import { TurnGroups } from './turn-groups.js'
+
+interface PendingReceive {
+  queue: string
+  max: number
+  visibilityTimeoutMs: number | undefined
+  resolve(messages: ReceivedMessage[]): void
+  reject(error: unknown): void
+}
+
+/** Proposes one `queue.receive` (waitMs 0); resolves with the messages it delivered. */
+export type ProposeReceive = (queue: string, max: number, visibilityTimeoutMs: number | undefined) => Promise<{ messages: ReceivedMessage[] }>
+
+export class ReceiveCoalescer {
+  readonly #groups = new TurnGroups<string, PendingReceive>((_key, receives) => this.#flush(receives))
+  readonly #propose: ProposeReceive
+
+  constructor(propose: ProposeReceive) {
+    this.#propose = propose
+  }
+
+  /** Receives up to `max` (1..RECEIVE_MESSAGES_MAX, checked by the caller) without waiting. */
+  receive(queue: string, max: number, visibilityTimeoutMs: number | undefined): Promise<ReceivedMessage[]> {
+    // A queue name has no spaces (QUEUE_NAME_PATTERN), so the key is unambiguous.
+    const key = `${queue} ${visibilityTimeoutMs ?? ''}`
+    return new Promise((resolve, reject) => this.#groups.add(key, { queue, max, visibilityTimeoutMs, resolve, reject }))
+  }
+
+  #flush(receives: PendingReceive[]): void {
+    let group: PendingReceive[] = []
+    let total = 0
+    for (const receive of receives) {
+      if (group.length > 0 && total + receive.max > RECEIVE_MESSAGES_MAX) {
+        void this.#receiveGroup(group, total)
+        group = []
+        total = 0
+      }
+      group.push(receive)
+      total += receive.max
+    }
+    void this.#receiveGroup(group, total)
+  }
+
+  async #receiveGroup(group: PendingReceive[], total: number): Promise<void> {
+    const { queue, visibilityTimeoutMs } = group[0]!
+    let messages: ReceivedMessage[]
+    try {
+      messages = (await this.#propose(queue, total, visibilityTimeoutMs)).messages
+    } catch (error) {
+      for (const receive of group) receive.reject(error instanceof TroupeError ? copyError(error) : error)
+      return
+    }
+    let taken = 0
+    for (const receive of group) {
+      receive.resolve(messages.slice(taken, taken + receive.max))
+      taken += receive.max
+    }
+  }
+}
