@@ -7,58 +7,59 @@
 // would one after the other. A refusal (QUEUE_NOT_FOUND, NOT_LEADER,
 // UNAVAILABLE, TIMEOUT) is the same for every caller of the command.
 import { ACK_RECEIPTS_MAX } from '../machines/index.js'
-import { copyError, TroupeError } from './node-errors.js'
-import { TurnGroups } from './turn-groups.js'
+import { rejectEach, TurnGroups, type PendingCall } from './turn-groups.js'
 
-interface PendingAck {
-  receipts: readonly string[]
-  resolve(missing: string[]): void
-  reject(error: unknown): void
-}
+type PendingAck = PendingCall<string[], string[]>
 
 /** Proposes `queue.ack` for these receipts; resolves with those that named no current delivery. */
 export type ProposeAck = (queue: string, receipts: string[]) => Promise<{ missing: string[] }>
 
 export class AckCoalescer {
-  readonly #groups = new TurnGroups<string, PendingAck>((queue, acks) => this.#flush(queue, acks))
-  readonly #propose: ProposeAck
+  readonly #groups = new TurnGroups<string, string[], string[]>((queue, acks) => this.#flush(queue, acks))
 
-  constructor(propose: ProposeAck) {
-    this.#propose = propose
-  }
+  constructor(private readonly propose: ProposeAck) {}
 
   /** Acks the receipts (1..ACK_RECEIPTS_MAX, checked by the caller); resolves with the missing ones, in the list's order. */
-  ack(queue: string, receipts: readonly string[]): Promise<string[]> {
-    return new Promise((resolve, reject) => this.#groups.add(queue, { receipts, resolve, reject }))
+  ack(queue: string, receipts: string[]): Promise<string[]> {
+    return this.#groups.call(queue, receipts)
   }
 
   #flush(queue: string, acks: PendingAck[]): void {
+    if (acks.length === 1) {
+      void this.#ackGroup(queue, acks)
+      return
+    }
     let group: PendingAck[] = []
     let receipts = new Set<string>()
     let count = 0
     for (const ack of acks) {
-      const overlaps = ack.receipts.some((receipt) => receipts.has(receipt))
-      if (group.length > 0 && (overlaps || count + ack.receipts.length > ACK_RECEIPTS_MAX)) {
+      const overlaps = ack.input.some((receipt) => receipts.has(receipt))
+      if (group.length > 0 && (overlaps || count + ack.input.length > ACK_RECEIPTS_MAX)) {
         void this.#ackGroup(queue, group)
         group = []
         receipts = new Set()
         count = 0
       }
       group.push(ack)
-      for (const receipt of ack.receipts) receipts.add(receipt)
-      count += ack.receipts.length
+      for (const receipt of ack.input) receipts.add(receipt)
+      count += ack.input.length
     }
     void this.#ackGroup(queue, group)
   }
 
   async #ackGroup(queue: string, group: PendingAck[]): Promise<void> {
-    let missing: Set<string>
+    let missing: string[]
     try {
-      missing = new Set((await this.#propose(queue, group.flatMap((ack) => ack.receipts))).missing)
+      missing = (await this.propose(queue, group.length === 1 ? group[0]!.input : group.flatMap((ack) => ack.input))).missing
     } catch (error) {
-      for (const ack of group) ack.reject(error instanceof TroupeError ? copyError(error) : error)
+      rejectEach(group, error)
       return
     }
-    for (const ack of group) ack.resolve([...new Set(ack.receipts)].filter((receipt) => missing.has(receipt)))
+    if (missing.length === 0) {
+      for (const ack of group) ack.resolve([])
+      return
+    }
+    const missed = new Set(missing)
+    for (const ack of group) ack.resolve([...new Set(ack.input)].filter((receipt) => missed.has(receipt)))
   }
 }

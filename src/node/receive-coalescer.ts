@@ -9,63 +9,63 @@
 // among themselves, so either may come first). A refusal is the same for
 // every caller of the command. Long polls (waitMs > 0) are not grouped.
 import { RECEIVE_MESSAGES_MAX, type ReceivedMessage } from '../machines/index.js'
-import { copyError, TroupeError } from './node-errors.js'
-import { TurnGroups } from './turn-groups.js'
+import { rejectEach, TurnGroups, type PendingCall } from './turn-groups.js'
 
-interface PendingReceive {
+interface ReceiveInput {
   queue: string
   max: number
   visibilityTimeoutMs: number | undefined
-  resolve(messages: ReceivedMessage[]): void
-  reject(error: unknown): void
 }
+
+type PendingReceive = PendingCall<ReceiveInput, ReceivedMessage[]>
 
 /** Proposes one `queue.receive` (waitMs 0); resolves with the messages it delivered. */
 export type ProposeReceive = (queue: string, max: number, visibilityTimeoutMs: number | undefined) => Promise<{ messages: ReceivedMessage[] }>
 
 export class ReceiveCoalescer {
-  readonly #groups = new TurnGroups<string, PendingReceive>((_key, receives) => this.#flush(receives))
-  readonly #propose: ProposeReceive
+  readonly #groups = new TurnGroups<string, ReceiveInput, ReceivedMessage[]>((_key, receives) => this.#flush(receives))
 
-  constructor(propose: ProposeReceive) {
-    this.#propose = propose
-  }
+  constructor(private readonly propose: ProposeReceive) {}
 
   /** Receives up to `max` (1..RECEIVE_MESSAGES_MAX, checked by the caller) without waiting. */
   receive(queue: string, max: number, visibilityTimeoutMs: number | undefined): Promise<ReceivedMessage[]> {
     // A queue name has no spaces (QUEUE_NAME_PATTERN), so the key is unambiguous.
-    const key = `${queue} ${visibilityTimeoutMs ?? ''}`
-    return new Promise((resolve, reject) => this.#groups.add(key, { queue, max, visibilityTimeoutMs, resolve, reject }))
+    const key = visibilityTimeoutMs === undefined ? queue : `${queue} ${visibilityTimeoutMs}`
+    return this.#groups.call(key, { queue, max, visibilityTimeoutMs })
   }
 
   #flush(receives: PendingReceive[]): void {
     let group: PendingReceive[] = []
     let total = 0
     for (const receive of receives) {
-      if (group.length > 0 && total + receive.max > RECEIVE_MESSAGES_MAX) {
+      if (group.length > 0 && total + receive.input.max > RECEIVE_MESSAGES_MAX) {
         void this.#receiveGroup(group, total)
         group = []
         total = 0
       }
       group.push(receive)
-      total += receive.max
+      total += receive.input.max
     }
     void this.#receiveGroup(group, total)
   }
 
   async #receiveGroup(group: PendingReceive[], total: number): Promise<void> {
-    const { queue, visibilityTimeoutMs } = group[0]!
+    const { queue, visibilityTimeoutMs } = group[0]!.input
     let messages: ReceivedMessage[]
     try {
-      messages = (await this.#propose(queue, total, visibilityTimeoutMs)).messages
+      messages = (await this.propose(queue, total, visibilityTimeoutMs)).messages
     } catch (error) {
-      for (const receive of group) receive.reject(error instanceof TroupeError ? copyError(error) : error)
+      rejectEach(group, error)
+      return
+    }
+    if (group.length === 1) {
+      group[0]!.resolve(messages)
       return
     }
     let taken = 0
     for (const receive of group) {
-      receive.resolve(messages.slice(taken, taken + receive.max))
-      taken += receive.max
+      receive.resolve(messages.slice(taken, taken + receive.input.max))
+      taken += receive.input.max
     }
   }
 }

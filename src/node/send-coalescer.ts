@@ -13,47 +13,40 @@
 //  - any other refusal (QUEUE_NOT_FOUND, NOT_LEADER, UNAVAILABLE, TIMEOUT)
 //    is the same for every message of the group and goes to each caller.
 import type { SendMessage } from '../machines/index.js'
-import { copyError, TroupeError } from './node-errors.js'
-import { TurnGroups } from './turn-groups.js'
+import { isTroupeError } from './node-errors.js'
+import { rejectEach, TurnGroups, type PendingCall } from './turn-groups.js'
 
 /** A group holds at most this many messages (a batch may hold 1000)... */
 export const COALESCED_MESSAGES_MAX = 100
 /** ...and at most this many body bytes, unless its single message is larger. */
 export const COALESCED_BODY_BYTES_MAX = 1024 * 1024
 
-interface PendingSend {
-  message: SendMessage
-  resolve(id: string): void
-  reject(error: unknown): void
-}
+type PendingSend = PendingCall<SendMessage, string>
 
 /** Proposes `queue.send` for these messages; resolves with one id per message. */
 export type ProposeSend = (queue: string, messages: SendMessage[]) => Promise<{ ids: string[] }>
 
 export class SendCoalescer {
-  readonly #groups = new TurnGroups<string, PendingSend>((queue, sends) => this.#flush(queue, sends))
-  readonly #propose: ProposeSend
+  readonly #groups = new TurnGroups<string, SendMessage, string>((queue, sends) => this.#flush(queue, sends))
 
-  constructor(propose: ProposeSend) {
-    this.#propose = propose
-  }
+  constructor(private readonly propose: ProposeSend) {}
 
   /** Sends one message; resolves with its id once it is committed and applied. */
   send(queue: string, message: SendMessage): Promise<string> {
-    return new Promise((resolve, reject) => this.#groups.add(queue, { message, resolve, reject }))
+    return this.#groups.call(queue, message)
   }
 
   #flush(queue: string, sends: PendingSend[]): void {
     for (let start = 0; start < sends.length; ) {
       let end = start + 1
-      let bytes = sends[start]!.message.body.byteLength
+      let bytes = sends[start]!.input.body.byteLength
       while (end < sends.length && end - start < COALESCED_MESSAGES_MAX) {
-        const size = sends[end]!.message.body.byteLength
+        const size = sends[end]!.input.body.byteLength
         if (bytes + size > COALESCED_BODY_BYTES_MAX) break
         bytes += size
         end++
       }
-      void this.#sendGroup(queue, sends.slice(start, end))
+      void this.#sendGroup(queue, start === 0 && end === sends.length ? sends : sends.slice(start, end))
       start = end
     }
   }
@@ -61,13 +54,13 @@ export class SendCoalescer {
   async #sendGroup(queue: string, group: PendingSend[]): Promise<void> {
     let ids: string[]
     try {
-      ids = (await this.#propose(queue, group.map((send) => send.message))).ids
+      ids = (await this.propose(queue, group.map((send) => send.input))).ids
     } catch (error) {
-      if (group.length > 1 && error instanceof TroupeError && error.code === 'QUEUE_FULL') {
-        for (const send of group) this.#propose(queue, [send.message]).then(({ ids: [id] }) => send.resolve(id!), send.reject)
-        return
+      if (group.length > 1 && isTroupeError(error, 'QUEUE_FULL')) {
+        for (const send of group) this.propose(queue, [send.input]).then(({ ids: [id] }) => send.resolve(id!), send.reject)
+      } else {
+        rejectEach(group, error)
       }
-      for (const send of group) send.reject(error instanceof TroupeError ? copyError(error) : error)
       return
     }
     for (let i = 0; i < group.length; i++) group[i]!.resolve(ids[i]!)

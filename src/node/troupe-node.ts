@@ -268,12 +268,13 @@ export class Queues extends ShardClient {
   }
 
   async receive(name: string, options: ReceiveOptions = {}): Promise<Message[]> {
-    const shard = this.shardOf(name)
+    check(checkQueueName(name))
     const max = options.max ?? 1
     const waitMs = options.waitMs ?? 0
     check(checkReceiveMax(max))
     check(checkWaitMs(waitMs))
     if (waitMs === 0) return (await this.receives.receive(name, max, options.visibilityTimeoutMs)).map(fromReceived)
+    const shard = shardForQueue(name, this.gateway.shardCount)
     const command = {
       type: 'queue.receive' as const,
       queue: name,
