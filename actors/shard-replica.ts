@@ -146,6 +146,15 @@ interface Waiter {
   reject(error: ShardError): void
 }
 
+/** A proposal that came while leadership was being handed over (see holdDuringTransfer). */
+interface HeldProposal {
+  command: ShardCommand
+  resolve(reply: ShardReply<unknown>): void
+}
+
+/** Proposals held per shard during a leadership transfer; beyond it UNAVAILABLE at once. */
+const heldProposalsMax = 10_000
+
 interface ParkedReceive {
   command: QueueReceiveCommand
   /** Names the wait for cancelReceive(); absent when the caller cannot cancel. */
@@ -223,6 +232,9 @@ export class ShardReplica {
   private queuedReads: ReadBatch['reads'] = []
   private pendingReadCount = 0
   private tickProposed = false
+  private held: HeldProposal[] = []
+  /** Ticks since the oldest held proposal came. */
+  private heldTicks = 0
 
   constructor(options: ShardReplicaOptions, ports: ShardPorts) {
     this.shard = options.shard
@@ -321,6 +333,10 @@ export class ShardReplica {
     this.maybeProposeTick()
     this.maybeBalance()
     this.pump()
+    if (this.held.length > 0) {
+      this.heldTicks++
+      this.settleHeld()
+    }
   }
 
   /** A leader that is not the preferred replica hands over once the preferred one has every entry. */
@@ -362,6 +378,7 @@ export class ShardReplica {
     const data = entryPackr.pack([this.stamp(), command])
     const result = this.raw.propose(data)
     if (!result.ok) {
+      if (result.code === 'TRANSFER_IN_PROGRESS' && this.held.length < heldProposalsMax) return this.holdDuringTransfer(command)
       const error: ShardError =
         result.code === 'NOT_LEADER'
           ? notLeader(this.shard, result.leaderId ?? 0)
@@ -377,6 +394,40 @@ export class ShardReplica {
     })
     this.pumpSoon()
     return promise
+  }
+
+  /**
+   * A leader handing its leadership over refuses proposals until the handover
+   * ends, which takes a round trip or two. Instead of refusing (the caller
+   * would back off for longer than the handover takes), the proposal waits
+   * here: it is proposed again if the handover fails, and answered
+   * NOT_LEADER with the new leader once that leader is known, so the caller
+   * goes there at once. Nothing was appended, so every answer is exact.
+   */
+  private holdDuringTransfer(command: ShardCommand): Promise<ShardReply<unknown>> {
+    if (this.held.length === 0) this.heldTicks = 0
+    return new Promise((resolve) => this.held.push({ command, resolve }))
+  }
+
+  /** Settles the held proposals once the handover has ended either way (after ready or tick). */
+  private settleHeld(): void {
+    if (this.held.length === 0) return
+    let settle: (held: HeldProposal) => void
+    if (this.role === 'leader' && this.raw.status().leadTransferee === 0) {
+      settle = (held) => void this.propose(held.command).then(held.resolve)
+    } else if (this.role !== 'leader' && this.leader > 0) {
+      const error = notLeader(this.shard, this.leader)
+      settle = (held) => held.resolve({ ok: false, error })
+    } else if (this.heldTicks > 2 * this.options.electionTicks) {
+      // A handover ends within an election timeout; here no leader came out of it in twice that.
+      const error: ShardError = { code: 'UNAVAILABLE', message: `shard ${this.shard} has no leader right now` }
+      settle = (held) => held.resolve({ ok: false, error })
+    } else {
+      return
+    }
+    const held = this.held
+    this.held = []
+    for (const proposal of held) settle(proposal)
   }
 
   /** A receive that waits up to `waitMs` for messages when the queue is empty. */
@@ -465,7 +516,7 @@ export class ShardReplica {
       members: [...status.confState.voters],
       ready: this.role === 'leader' ? this.leaderCaughtUp : status.lead !== 0,
       parkedReceives: this.parkedCount,
-      pendingProposals: this.waiters.size,
+      pendingProposals: this.waiters.size + this.held.length,
       snapshotsInstalled: this.snapshotsInstalled,
       balanceTransfers: this.balanceTransfers,
     }
@@ -486,6 +537,9 @@ export class ShardReplica {
     this.closed = true
     this.failWaiters({ code: 'TIMEOUT', message: `shard ${this.shard} stopped: the outcome is unknown` })
     this.failReads({ code: 'UNAVAILABLE', message: `shard ${this.shard} stopped` })
+    const held = this.held
+    this.held = []
+    for (const proposal of held) proposal.resolve({ ok: false, error: { code: 'UNAVAILABLE', message: `shard ${this.shard} stopped` } })
     for (const list of this.parked.values()) for (const parked of list) clearTimeout(parked.timer)
     for (const list of this.parked.values()) for (const parked of list) parked.resolve({ ok: true, value: { messages: [] } })
     this.parked.clear()
@@ -606,6 +660,7 @@ export class ShardReplica {
     this.serveReads()
     this.raw.advance()
     this.maybeSnapshot()
+    this.settleHeld()
   }
 
   private observeSoftState(ready: Ready): void {

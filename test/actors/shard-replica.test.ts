@@ -254,3 +254,48 @@ t.test('the shards of a node start at different points of their snapshot period'
   const gaps = sorted.map((s, i) => (i + 1 < sorted.length ? sorted[i + 1]! : every) - s)
   t.ok(Math.min(...gaps) >= every / 16, `8 shards at least 1/16 of a period apart (gaps ${gaps.join(', ')})`)
 })
+
+t.test('a proposal made during a leadership handover waits, then is answered NOT_LEADER naming the new leader', async (t) => {
+  const cluster = await startCluster()
+  const r1 = cluster.replicas.get(1)!
+  t.ok(r1.transferLeadership(2).ok)
+  const proposal = r1.propose(put('during'))
+  t.equal(await peek(proposal), 'pending', 'not refused while the handover is under way')
+  t.equal(r1.status().pendingProposals, 1, 'the held proposal counts as pending')
+  await cluster.flush()
+  for (let i = 0; i < 3; i++) await cluster.tick([2])
+  t.ok(cluster.replicas.get(2)!.isLeader)
+  t.match(await proposal, { ok: false, error: { code: 'NOT_LEADER', leaderId: 2 } }, 'the caller goes to the new leader at once')
+  t.equal(r1.status().pendingProposals, 0)
+  // Nothing of the held proposal reached the log: the new leader has no such key.
+  const read = cluster.replicas.get(2)!.read('during', false)
+  await cluster.flush()
+  t.match(await read, { ok: true, value: null })
+})
+
+t.test('a proposal held during a handover that fails is proposed again and commits', async (t) => {
+  const cluster = await startCluster()
+  const r1 = cluster.replicas.get(1)!
+  const away = (m: Message) => m.to !== 2 && m.from !== 2
+  t.ok(r1.transferLeadership(2).ok)
+  const proposal = r1.propose(put('after'))
+  await cluster.flush(away) // replica 2 never hears of the handover
+  t.equal(await peek(proposal), 'pending')
+  // The core gives the handover up after an election timeout; replica 3 keeps the quorum.
+  for (let i = 0; i < 2 * shardReplicaDefaults.electionTicks && (await peek(proposal)) === 'pending'; i++) await cluster.tick([1, 3], away)
+  t.ok(r1.isLeader, 'replica 1 kept leadership')
+  t.match(await proposal, { ok: true, value: { version: Number } }, 'the held proposal was proposed again and applied')
+  const read = r1.read('after', false)
+  await cluster.flush(away)
+  t.match(await read, { ok: true, value: { version: Number } })
+})
+
+t.test('a replica that stops answers its held proposals UNAVAILABLE', async (t) => {
+  const cluster = await startCluster()
+  const r1 = cluster.replicas.get(1)!
+  t.ok(r1.transferLeadership(2).ok)
+  const proposal = r1.propose(put('closing'))
+  t.equal(await peek(proposal), 'pending')
+  r1.close()
+  t.match(await proposal, { ok: false, error: { code: 'UNAVAILABLE', message: /stopped/ } })
+})
