@@ -152,6 +152,9 @@ interface HeldProposal {
   resolve(reply: ShardReply<unknown>): void
 }
 
+/** How often the preferred replica campaigns again while it starts and knows no leader. */
+const startCampaignEveryTicks = 2
+
 /** Proposals held per shard during a leadership transfer; beyond it UNAVAILABLE at once. */
 const heldProposalsMax = 10_000
 
@@ -233,6 +236,9 @@ export class ShardReplica {
   private pendingReadCount = 0
   private tickProposed = false
   private held: HeldProposal[] = []
+  /** Whether this replica has known a leader since it started (see campaignAtStart). */
+  private seenLeader = false
+  private ticksWithoutLeader = 0
   /** Ticks since the oldest held proposal came. */
   private heldTicks = 0
 
@@ -330,6 +336,7 @@ export class ShardReplica {
     if (this.closed) return
     this.raw.tick()
     this.ticksAsLeader = this.role === 'leader' ? this.ticksAsLeader + 1 : 0
+    if (!this.seenLeader) this.campaignAtStart()
     this.maybeProposeTick()
     this.maybeBalance()
     this.pump()
@@ -337,6 +344,22 @@ export class ShardReplica {
       this.heldTicks++
       this.settleHeld()
     }
+  }
+
+  /**
+   * The preferred replica campaigns when it starts, but its peers' links are
+   * often not up yet (the nodes of a cluster start at about the same time),
+   * so that campaign is lost and the first replica whose election timer
+   * fires, any of them, wins a second later. Until it has known a leader,
+   * the preferred replica campaigns again every few ticks. Its campaigns
+   * start with a pre-vote, which changes no term and no vote, so trying
+   * often disturbs no one. A cluster thus starts faster, with its leaders
+   * where balancing would have moved them a few seconds later.
+   */
+  private campaignAtStart(): void {
+    if (this.options.voters[0] !== this.options.nodeId || this.options.voters.length === 1) return
+    if (++this.ticksWithoutLeader % startCampaignEveryTicks !== 0) return
+    if (this.role === 'follower' || this.role === 'preCandidate') this.raw.campaign()
   }
 
   /** A leader that is not the preferred replica hands over once the preferred one has every entry. */
@@ -669,6 +692,7 @@ export class ShardReplica {
     const wasLeader = this.role === 'leader'
     this.role = ready.softState.role
     this.leader = ready.softState.lead
+    if (this.leader !== 0) this.seenLeader = true
     if (wasLeader && this.role !== 'leader') {
       this.log.info({ term: this.term, leader: this.leader }, 'lost leadership')
       // Proposals in flight stay waiting: each is settled when this replica

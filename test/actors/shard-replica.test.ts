@@ -35,7 +35,13 @@ function walGate(): WalGate {
   return gate
 }
 
-async function startCluster(options: Partial<ShardReplicaOptions> = {}, saved: Uint8Array[] = [], gate = walGate()): Promise<Cluster> {
+/** `reachable`: which messages of the start-up (the first campaign) get through; all by default. */
+async function startCluster(
+  options: Partial<ShardReplicaOptions> = {},
+  saved: Uint8Array[] = [],
+  gate = walGate(),
+  reachable: (m: Message) => boolean = () => true,
+): Promise<Cluster> {
   const outbox: Message[] = []
   const replicas = new Map<number, ShardReplica>()
   for (const id of [1, 2, 3]) {
@@ -89,7 +95,7 @@ async function startCluster(options: Partial<ShardReplicaOptions> = {}, saved: U
     },
   }
   for (const replica of replicas.values()) await replica.recover()
-  await flush()
+  await flush(reachable)
   return cluster
 }
 
@@ -298,4 +304,25 @@ t.test('a replica that stops answers its held proposals UNAVAILABLE', async (t) 
   t.equal(await peek(proposal), 'pending')
   r1.close()
   t.match(await proposal, { ok: false, error: { code: 'UNAVAILABLE', message: /stopped/ } })
+})
+
+t.test('the preferred replica campaigns again every 2 ticks while it starts and knows no leader', async (t) => {
+  // Its first campaign is lost (the peer links were not up yet).
+  const cluster = await startCluster({}, [], walGate(), () => false)
+  const r1 = cluster.replicas.get(1)!
+  t.notOk(r1.isLeader, 'the lost campaign elected no one')
+  await cluster.tick([1, 2, 3])
+  t.notOk(r1.isLeader)
+  await cluster.tick([1, 2, 3])
+  t.ok(r1.isLeader, 'elected at the second tick, long before any election timeout (10 ticks or more)')
+  for (const id of [2, 3]) t.equal(cluster.replicas.get(id)!.status().leader, 1)
+  t.equal(r1.status().term, 2, 'one term was spent: the retries were pre-votes')
+})
+
+t.test('a replica that is not preferred waits for its election timeout at start', async (t) => {
+  // Replica 1 (preferred) never gets through: replicas 2 and 3 elect one of them, but only after an election timeout.
+  const cluster = await startCluster({}, [], walGate(), () => false)
+  for (let i = 0; i < shardReplicaDefaults.electionTicks - 1; i++) await cluster.tick([2, 3], among([2, 3]))
+  t.notOk(cluster.replicas.get(2)!.isLeader || cluster.replicas.get(3)!.isLeader, 'no early campaign from 2 or 3')
+  await electWithout1(cluster)
 })
