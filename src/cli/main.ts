@@ -165,6 +165,12 @@ async function start(argv: string[]): Promise<number> {
       deadline.unref()
       void (async () => {
         try {
+          // New connections are refused at once; the open ones are served
+          // while the shards this node leads move, so their clients follow
+          // the new leaders (NOT_LEADER) instead of waiting out a refusal.
+          clientServer.stopAccepting()
+          server.stopAccepting()
+          await node.handOverLeadership()
           await Promise.all([clientServer.close(), server.close()])
           await node.close()
         } catch (error) {

@@ -23,6 +23,8 @@ export const HTTP_API_VERSION = '1.0.0'
 
 export interface HttpServerHandle {
   address: { host: string; port: number }
+  /** Stops accepting connections (idle keep-alive ones are closed); requests on the open ones are still served. The first step of a graceful stop. */
+  stopAccepting(): void
   /** Stops accepting, releases long-polls, lets in-flight requests finish (up to closeGraceMs) and resolves once connections are closed. */
   close(): Promise<void>
 }
@@ -143,12 +145,14 @@ export async function startHttpServer(node: TroupeNode, options: HttpServerOptio
   node.announce({ http: addresses().http })
   log?.info({ http: `${bound.address}:${bound.port}`, auth: config.token !== undefined, rateLimit: limiter !== undefined }, 'http api listening')
 
+  let listenerClosed: Promise<void> | undefined
+  const stopListening = (): Promise<void> => (listenerClosed ??= new Promise<void>((resolve) => server.close(() => resolve())))
   let closed: Promise<void> | undefined
   const close = () =>
     (closed ??= (async () => {
       closing = true
       shutdown.abort()
-      const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()))
+      const serverClosed = stopListening()
       if (inFlight > 0) {
         let timer: NodeJS.Timeout | undefined
         await Promise.race([new Promise<void>((resolve) => (onIdle = resolve)), new Promise<void>((resolve) => (timer = setTimeout(resolve, config.closeGraceMs)))])
@@ -161,7 +165,7 @@ export async function startHttpServer(node: TroupeNode, options: HttpServerOptio
       log?.info('http api closed')
     })())
 
-  return { address: boundAddress, close }
+  return { address: boundAddress, stopAccepting: () => void stopListening(), close }
 }
 
 function writeReply(res: ServerResponse, reply: Reply, closeConnection: boolean): void {

@@ -36,6 +36,11 @@ export interface ClientServerHandle {
   /** `host:port` announced to the cluster as this node's client address. */
   readonly advertised: string
   /**
+   * Stops accepting connections; the open ones are still served. The first
+   * step of a graceful stop (then the node's handOverLeadership, then close).
+   */
+  stopAccepting(): void
+  /**
    * Stops accepting, lets requests in flight finish (at most closeGraceMs),
    * sends every client a connection-level UNAVAILABLE and resolves once every
    * socket is gone (stragglers are destroyed after closeLingerMs).
@@ -147,11 +152,13 @@ export async function startClientServer(node: TroupeNode, options: ClientServerO
       })
     })
 
+  let listenerClosed: Promise<void> | undefined
+  const stopListening = (): Promise<void> => (listenerClosed ??= new Promise<void>((resolve) => server.close(() => resolve())))
   let closed: Promise<void> | undefined
   const close = (): Promise<void> =>
     (closed ??= (async () => {
       shutdown.abort()
-      const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
+      const stopped = stopListening()
       await waitUntil((done) => (onAllIdle = done), () => inFlight() === 0, config.closeGraceMs)
       onAllIdle = undefined
       for (const connection of connections) connection.fail('UNAVAILABLE', 'the node is shutting down', { retryAfterMs: RETRY_AFTER_UNAVAILABLE_MS })
@@ -174,5 +181,5 @@ export async function startClientServer(node: TroupeNode, options: ClientServerO
     longPolls: host.longPolls.held,
   })
 
-  return { address, advertised, close, stats }
+  return { address, advertised, stopAccepting: () => void stopListening(), close, stats }
 }

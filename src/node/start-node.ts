@@ -102,14 +102,18 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
     }
     gateway.shards = shardRefs
     await waitForLeaders(gateway, config.readyTimeoutMs)
+    let handingOver: Promise<void> | undefined
+    const handOver = () =>
+      (handingOver ??= (async () => {
+        if (!router) return
+        for (const shard of gateway.shards) shard?.tell({ type: 'leaving' })
+        const up = new Set(router.peers().filter((peer) => peer.state === 'up').map((peer) => peer.id))
+        await handOverLeadership(gateway, replicas, identity.nodeId, (id) => up.has(id), log)
+      })())
     let closing: Promise<void> | undefined
     const close = () =>
       (closing ??= (async () => {
-        if (router) {
-          for (const shard of gateway.shards) shard?.tell({ type: 'leaving' })
-          const up = new Set(router.peers().filter((peer) => peer.state === 'up').map((peer) => peer.id))
-          await handOverLeadership(gateway, replicas, identity.nodeId, (id) => up.has(id), log)
-        }
+        await handOver()
         gateway.close()
         await finishInFlight(gateway, log)
         await system.shutdown()
@@ -118,7 +122,7 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
       })())
     log.info({ shards: identity.shards, threads: config.threads, walThread: config.walThread, sync: config.sync, dataDir }, 'node ready')
     const runningThreads = () => storage.whichChildren().filter((c) => c.running).map((c) => storage.child<ThreadHost>(c.id))
-    return new TroupeNode(identity.nodeId, system, gateway, close, router?.address ?? config.peer, router, { wal: walRef as ActorRef<WalWriterMsg, WalWriterReply>, threads: runningThreads })
+    return new TroupeNode(identity.nodeId, system, gateway, { handOver, close }, router?.address ?? config.peer, router, { wal: walRef as ActorRef<WalWriterMsg, WalWriterReply>, threads: runningThreads })
   } catch (error) {
     await system.shutdown()
     await router?.close()

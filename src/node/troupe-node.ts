@@ -383,7 +383,7 @@ export class TroupeNode {
      */
     readonly system: ActorSystem,
     private readonly gateway: Gateway,
-    private readonly shutdown: () => Promise<void>,
+    private readonly lifecycle: { handOver(): Promise<void>; close(): Promise<void> },
     private readonly peerAddress: string,
     private readonly directory: NodeDirectory | undefined,
     private readonly internals?: NodeInternals,
@@ -463,9 +463,24 @@ export class TroupeNode {
     return { wal: await wal, actors: [...main, ...(await Promise.all(threads)).flat()], shards }
   }
 
-  /** Stops the node: in-flight requests finish or fail, the WAL is flushed and closed. */
+  /**
+   * The first step of a graceful stop, for a node that serves clients: the
+   * shards this node leads move to other replicas (at most 3 s), and this
+   * node's replicas take no leadership from then on. Requests keep being
+   * served meanwhile; a proposal that comes during a shard's move waits for
+   * it and is answered NOT_LEADER naming the new leader, so clients move
+   * with the shard instead of waiting out a refusal. Call it after the
+   * client servers stop accepting connections and before they close;
+   * `close()` does it anyway when it was not done. A single node has nothing
+   * to hand over.
+   */
+  handOverLeadership(): Promise<void> {
+    return this.lifecycle.handOver()
+  }
+
+  /** Stops the node: leadership is handed over, in-flight requests finish or fail, the WAL is flushed and closed. */
   close(): Promise<void> {
-    return this.shutdown()
+    return this.lifecycle.close()
   }
 }
 

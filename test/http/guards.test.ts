@@ -133,6 +133,20 @@ t.test('close() releases a held long-poll with 503 UNAVAILABLE and stops accepti
   t.same(messages.map((m) => m.body), ['after close'])
 })
 
+t.test('stopAccepting() refuses new connections while a request in flight is still served', async (t) => {
+  await node.queues.put('draining')
+  const { server, base } = await startTestServer(node)
+  t.teardown(() => server.close())
+  const held = call(base, 'POST', '/v1/queues/draining/receive', { waitMs: 20_000 })
+  await eventually(async () => (metricValue((await call(base, 'GET', '/metrics')).text, 'troupe_http_long_polls') === 1 ? true : undefined), 'the long-poll to be held')
+  server.stopAccepting()
+  await t.rejects(fetch(`${base}/health`), 'no longer accepting')
+  await node.queues.send('draining', 'while draining')
+  const answer = await held
+  t.equal(answer.status, 200, 'the held long-poll got its message')
+  t.same((answer.json as { messages: { body: unknown }[] }).messages.map((m) => m.body), ['while draining'])
+})
+
 t.test('at debug level every request leaves one structured access log line', async (t) => {
   const lines: Record<string, unknown>[] = []
   const sink = new Writable({
