@@ -236,6 +236,8 @@ export class ShardReplica {
   private pendingReadCount = 0
   private tickProposed = false
   private held: HeldProposal[] = []
+  /** This replica lost leadership and knows no leader yet: proposals wait for one (see holdDuringTransfer). */
+  private steppedDown = false
   /** Whether this replica has known a leader since it started (see campaignAtStart). */
   private seenLeader = false
   private ticksWithoutLeader = 0
@@ -401,7 +403,9 @@ export class ShardReplica {
     const data = entryPackr.pack([this.stamp(), command])
     const result = this.raw.propose(data)
     if (!result.ok) {
-      if (result.code === 'TRANSFER_IN_PROGRESS' && this.held.length < heldProposalsMax) return this.holdDuringTransfer(command)
+      // During a hand-over, and after it until this replica hears who won.
+      const inFlux = result.code === 'TRANSFER_IN_PROGRESS' || (result.code === 'NOT_LEADER' && !(result.leaderId! > 0) && this.steppedDown)
+      if (inFlux && this.held.length < heldProposalsMax) return this.holdDuringTransfer(command)
       const error: ShardError =
         result.code === 'NOT_LEADER'
           ? notLeader(this.shard, result.leaderId ?? 0)
@@ -421,11 +425,14 @@ export class ShardReplica {
 
   /**
    * A leader handing its leadership over refuses proposals until the handover
-   * ends, which takes a round trip or two. Instead of refusing (the caller
-   * would back off for longer than the handover takes), the proposal waits
-   * here: it is proposed again if the handover fails, and answered
-   * NOT_LEADER with the new leader once that leader is known, so the caller
-   * goes there at once. Nothing was appended, so every answer is exact.
+   * ends, which takes a round trip or two; once it has stepped down, it knows
+   * no leader until the winner's first message. Instead of refusing (the
+   * caller would back off for longer than all that takes), the proposal waits
+   * here: it is proposed again if this replica leads again (the handover
+   * failed), and answered NOT_LEADER with the new leader once that leader is
+   * known, so the caller goes there at once. Nothing was appended, so every
+   * answer is exact. A replica that did not just lead still refuses at once
+   * when it knows no leader (it may be cut off from the others).
    */
   private holdDuringTransfer(command: ShardCommand): Promise<ShardReply<unknown>> {
     if (this.held.length === 0) this.heldTicks = 0
@@ -693,6 +700,8 @@ export class ShardReplica {
     this.role = ready.softState.role
     this.leader = ready.softState.lead
     if (this.leader !== 0) this.seenLeader = true
+    if (wasLeader && this.role !== 'leader') this.steppedDown = true
+    if (this.leader !== 0 || this.role === 'leader') this.steppedDown = false
     if (wasLeader && this.role !== 'leader') {
       this.log.info({ term: this.term, leader: this.leader }, 'lost leadership')
       // Proposals in flight stay waiting: each is settled when this replica

@@ -1,10 +1,11 @@
 // `npm run bench -- failover [--duration 30] [--warmup 5] [--kill-at 10] [--restart-after 5]
-//   [--transport http|tcp] [--concurrency 32] [--queues 16] [--out DIR] [--progress] [--json]`
+//   [--signal SIGKILL|SIGTERM] [--transport http|tcp] [--concurrency 32] [--queues 16] [--out DIR] [--progress] [--json]`
 //
 // Three node processes under steady ingest load (closed loop). At --kill-at
 // seconds the node that leads the most shards (GET /v1/cluster) gets
-// SIGKILL; --restart-after seconds later it starts again on the same data
-// directory. One-second buckets of ops/s, errors and p99 are written as
+// SIGKILL (a crash), or SIGTERM with `--signal SIGTERM` (a graceful stop, as
+// in a rolling restart); --restart-after seconds later it starts again on
+// the same data directory. One-second buckets of ops/s, errors and p99 are written as
 // bench/results/failover.svg and failover.json, so the dip and the recovery
 // can be seen.
 import { randomBytes } from 'node:crypto'
@@ -42,6 +43,8 @@ export const main: BenchMain = async ({ json, options }) => {
   const settings = parseLoadSettings(defaults)
   const killAtSec = numberOption(options, 'kill-at', 10)
   const restartAfterSec = numberOption(options, 'restart-after', 5)
+  const signal = options.get('signal') ?? 'SIGKILL'
+  if (signal !== 'SIGKILL' && signal !== 'SIGTERM') throw new LoadError('INVALID_OPTION', `--signal must be SIGKILL or SIGTERM, got ${String(signal)}`)
   const durationSec = settings.durationMs / 1000
   if (killAtSec + restartAfterSec >= durationSec) {
     throw new LoadError('INVALID_OPTION', `--kill-at + --restart-after (${killAtSec + restartAfterSec} s) must be less than --duration (${durationSec} s)`)
@@ -87,10 +90,10 @@ export const main: BenchMain = async ({ json, options }) => {
         const victim = busiestLeader(leaders)
         if (victim === undefined) throw new LoadError('NODE_PROCESS', 'no node reported a shard leader at the time of the kill')
         killedAtMs = performance.now()
-        await cluster.kill(victim.id, 'SIGKILL')
+        await cluster.kill(victim.id, signal)
         const queuesOnVictim = queueNames.filter((queue) => leaders.get(shardForQueue(queue, leaders.size)) === victim.id).length
         Object.assign(events, { victimId: victim.id, shardsLed: victim.shardsLed, shardCount: leaders.size, queuesOnVictim, killAtSec: seconds(window.measureFromMs, killedAtMs) })
-        log(`SIGKILL node ${victim.id} (led ${victim.shardsLed} of ${leaders.size} shards, ${queuesOnVictim} of the ${queueNames.length} queues) at ${events.killAtSec} s`)
+        log(`${signal} node ${victim.id} (led ${victim.shardsLed} of ${leaders.size} shards, ${queuesOnVictim} of the ${queueNames.length} queues) at ${events.killAtSec} s`)
         await sleepUntil(killedAtMs + restartAfterSec * 1000)
         const restartMs = performance.now()
         events.restartAtSec = seconds(window.measureFromMs, restartMs)
@@ -121,7 +124,7 @@ export const main: BenchMain = async ({ json, options }) => {
       const stall = Math.round(longestStallAfterKillMs)
       const subtitle =
         `ingest over ${settings.transport} into ${settings.scenarioSettings.queues} queues, closed loop, ${settings.concurrency} workers, sync=${settings.sync}, ${settings.shards} shards; ` +
-        `node ${events.victimId} led ${events.shardsLed} of ${events.shardCount} shards (${events.queuesOnVictim} of the queues)`
+        `${signal} to node ${events.victimId}, which led ${events.shardsLed} of ${events.shardCount} shards (${events.queuesOnVictim} of the queues)`
       const svg = failoverChart(run.series, events as FailoverEvents, subtitle)
       const result = {
         bench: 'failover',
@@ -139,6 +142,7 @@ export const main: BenchMain = async ({ json, options }) => {
         maxMs: run.maxMs,
         errors: run.errors,
         errorsByCode: run.errorsByCode,
+        signal,
         victim: { id: events.victimId, shardsLed: events.shardsLed, shardCount: events.shardCount, queuesLed: events.queuesOnVictim },
         killAtS: killAt,
         restartAtS: events.restartAtSec,
@@ -163,7 +167,7 @@ export const main: BenchMain = async ({ json, options }) => {
             `failover: ${subtitle}`,
             formatTable(rows),
             '',
-            `killed node ${events.victimId} at ${killAt} s, restarted at ${events.restartAtSec} s (ready line at ${events.readyAtSec} s)`,
+            `${signal} to node ${events.victimId} at ${killAt} s, restarted at ${events.restartAtSec} s (ready line at ${events.readyAtSec} s)`,
             `baseline ${figures.baselineOpsPerSec} ops/s; ${figures.dipSeconds} s below half of it; back at >= 80% ${recovery(figures.recoverySeconds)} after the kill, ` +
               `${recovery(figures.recoveryAfterRestartSeconds)} after the restart`,
             `longest time without an acknowledged operation after the kill: ${stall} ms; lowest second ${figures.minOpsPerSecAfterKill} ops; highest p99 ${figures.maxP99MsAfterKill} ms`,

@@ -326,3 +326,25 @@ t.test('a replica that is not preferred waits for its election timeout at start'
   t.notOk(cluster.replicas.get(2)!.isLeader || cluster.replicas.get(3)!.isLeader, 'no early campaign from 2 or 3')
   await electWithout1(cluster)
 })
+
+t.test('a proposal that reaches the old leader after it stepped down, before it heard the winner, waits for the winner', async (t) => {
+  const cluster = await startCluster()
+  const r1 = cluster.replicas.get(1)!
+  t.ok(r1.transferLeadership(2).ok)
+  // Replica 2 wins, but its appends and heartbeats to replica 1 are lost for now.
+  await cluster.flush((m) => !(m.from === 2 && m.to === 1 && (m.type === 'app' || m.type === 'heartbeat')))
+  t.ok(cluster.replicas.get(2)!.isLeader)
+  t.notOk(r1.isLeader)
+  t.equal(r1.status().leader, 0, 'replica 1 stepped down and knows no leader yet')
+  const proposal = r1.propose(put('between'))
+  t.equal(await peek(proposal), 'pending', 'not refused as UNAVAILABLE')
+  await cluster.tick([2])
+  t.match(await proposal, { ok: false, error: { code: 'NOT_LEADER', leaderId: 2 } })
+})
+
+t.test('a follower that never led and knows no leader still refuses at once', async (t) => {
+  const cluster = await startCluster({}, [], walGate(), () => false)
+  const r2 = cluster.replicas.get(2)!
+  t.equal(r2.status().leader, 0)
+  t.match(await peek(r2.propose(put('nobody'))), { ok: false, error: { code: 'UNAVAILABLE', message: /no leader/ } })
+})
