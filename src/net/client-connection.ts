@@ -20,7 +20,7 @@ import type { ClientLongPolls } from './client-long-polls.js'
 import { isMap, runOp, type OpContext } from './client-ops.js'
 import { CLIENT_PROTOCOL_VERSION, CLIENT_PROTOCOL_VERSIONS, type ClientErrorCode, type ClientWelcome, type ClientWireError } from './client-protocol.js'
 import type { ResolvedClientServerOptions } from './client-server-options.js'
-import { RETRY_AFTER_UNAVAILABLE_MS, toWireError } from './client-wire-error.js'
+import { RETRY_AFTER_SHUTDOWN_MS, toWireError } from './client-wire-error.js'
 import { FrameDecoder, NO_FRAME } from './frame-decoder.js'
 import type { FrameEncoder } from './frame-encoder.js'
 import { isNetError } from './net-error.js'
@@ -238,7 +238,7 @@ export class ClientConnection {
     if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) return this.#violation('a request must have a non-negative integer id')
     this.#host.counters.requests++
     if (this.#host.shutdown.aborted) {
-      this.#answerError(id, { code: 'UNAVAILABLE', message: 'the node is shutting down', retryAfterMs: RETRY_AFTER_UNAVAILABLE_MS })
+      this.#answerError(id, { code: 'UNAVAILABLE', message: 'the node is shutting down', retryAfterMs: RETRY_AFTER_SHUTDOWN_MS })
       return
     }
     this.#inFlight++

@@ -9,7 +9,7 @@ import type { TroupeNode } from '../node/troupe-node.js'
 import { ClientConnection, tokenChecker, type ClientConnectionHost, type ClientServerCounters } from './client-connection.js'
 import { ClientLongPolls, LONG_POLL_DRAIN_MS } from './client-long-polls.js'
 import { resolveClientServerOptions, type ClientServerOptions } from './client-server-options.js'
-import { RETRY_AFTER_UNAVAILABLE_MS } from './client-wire-error.js'
+import { RETRY_AFTER_SHUTDOWN_MS, RETRY_AFTER_UNAVAILABLE_MS } from './client-wire-error.js'
 import { FrameEncoder } from './frame-encoder.js'
 import { silentLogger } from './logger.js'
 import { NetError } from './net-error.js'
@@ -161,7 +161,7 @@ export async function startClientServer(node: TroupeNode, options: ClientServerO
       const stopped = stopListening()
       await waitUntil((done) => (onAllIdle = done), () => inFlight() === 0, config.closeGraceMs)
       onAllIdle = undefined
-      for (const connection of connections) connection.fail('UNAVAILABLE', 'the node is shutting down', { retryAfterMs: RETRY_AFTER_UNAVAILABLE_MS })
+      for (const connection of connections) connection.fail('UNAVAILABLE', 'the node is shutting down', { retryAfterMs: RETRY_AFTER_SHUTDOWN_MS })
       await waitUntil((done) => (onAllClosed = done), () => connections.size === 0 && refusing.size === 0, config.closeLingerMs + 100)
       onAllClosed = undefined
       for (const connection of connections) connection.destroy()

@@ -9,6 +9,12 @@ import type { ClientWireError, LeaderHint } from './client-protocol.js'
 /** Retry hints. Elections settle in well under a second; overload and full queues take longer to clear. */
 export const RETRY_AFTER_UNAVAILABLE_MS = 250
 export const RETRY_AFTER_BUSY_MS = 1_000
+/**
+ * A node that is shutting down has handed its shards over before it refuses
+ * anything (see `troupe start`): the client should go to another node at
+ * once rather than wait.
+ */
+export const RETRY_AFTER_SHUTDOWN_MS = 0
 
 /** An INVALID_ARGUMENT naming the request field at fault. */
 export function invalidArgument(message: string): TroupeError {
