@@ -146,7 +146,7 @@ interface Waiter {
   reject(error: ShardError): void
 }
 
-/** A proposal that came while leadership was being handed over (see holdDuringTransfer). */
+/** A proposal that came while leadership was changing hands (see holdDuringTransfer). */
 interface HeldProposal {
   command: ShardCommand
   resolve(reply: ShardReply<unknown>): void
@@ -155,7 +155,7 @@ interface HeldProposal {
 /** How often the preferred replica campaigns again while it starts and knows no leader. */
 const startCampaignEveryTicks = 2
 
-/** Proposals held per shard during a leadership transfer; beyond it UNAVAILABLE at once. */
+/** Proposals held per shard while leadership changes hands; beyond it UNAVAILABLE at once. */
 const heldProposalsMax = 10_000
 
 interface ParkedReceive {
@@ -238,6 +238,7 @@ export class ShardReplica {
   private held: HeldProposal[] = []
   /** This replica lost leadership and knows no leader yet: proposals wait for one (see holdDuringTransfer). */
   private steppedDown = false
+  private ticksSinceSteppedDown = 0
   /** Whether this replica has known a leader since it started (see campaignAtStart). */
   private seenLeader = false
   private ticksWithoutLeader = 0
@@ -339,6 +340,8 @@ export class ShardReplica {
     this.raw.tick()
     this.ticksAsLeader = this.role === 'leader' ? this.ticksAsLeader + 1 : 0
     if (!this.seenLeader) this.campaignAtStart()
+    // Stepped down long ago and still no leader: cut off, so refuse at once again.
+    if (this.steppedDown && ++this.ticksSinceSteppedDown > 2 * this.options.electionTicks) this.steppedDown = false
     this.maybeProposeTick()
     this.maybeBalance()
     this.pump()
@@ -431,8 +434,9 @@ export class ShardReplica {
    * here: it is proposed again if this replica leads again (the handover
    * failed), and answered NOT_LEADER with the new leader once that leader is
    * known, so the caller goes there at once. Nothing was appended, so every
-   * answer is exact. A replica that did not just lead still refuses at once
-   * when it knows no leader (it may be cut off from the others).
+   * answer is exact. A replica that did not just lead, or stepped down more
+   * than two election timeouts ago, still refuses at once when it knows no
+   * leader (it may be cut off from the others).
    */
   private holdDuringTransfer(command: ShardCommand): Promise<ShardReply<unknown>> {
     if (this.held.length === 0) this.heldTicks = 0
@@ -700,7 +704,10 @@ export class ShardReplica {
     this.role = ready.softState.role
     this.leader = ready.softState.lead
     if (this.leader !== 0) this.seenLeader = true
-    if (wasLeader && this.role !== 'leader') this.steppedDown = true
+    if (wasLeader && this.role !== 'leader') {
+      this.steppedDown = true
+      this.ticksSinceSteppedDown = 0
+    }
     if (this.leader !== 0 || this.role === 'leader') this.steppedDown = false
     if (wasLeader && this.role !== 'leader') {
       this.log.info({ term: this.term, leader: this.leader }, 'lost leadership')

@@ -348,3 +348,17 @@ t.test('a follower that never led and knows no leader still refuses at once', as
   t.equal(r2.status().leader, 0)
   t.match(await peek(r2.propose(put('nobody'))), { ok: false, error: { code: 'UNAVAILABLE', message: /no leader/ } })
 })
+
+t.test('an old leader cut off from the others holds proposals for two election timeouts at most, then refuses at once', async (t) => {
+  const cluster = await startCluster()
+  const r1 = cluster.replicas.get(1)!
+  const cutOff = (m: Message) => m.from !== 1 && m.to !== 1
+  // Hearing no one, replica 1 steps down at its next check of the quorum.
+  for (let i = 0; i < 3 * shardReplicaDefaults.electionTicks && r1.isLeader; i++) await cluster.tick([1], cutOff)
+  t.notOk(r1.isLeader)
+  const held = r1.propose(put('cut-off'))
+  t.equal(await peek(held), 'pending', 'held: the winner may be about to speak')
+  for (let i = 0; i <= 2 * shardReplicaDefaults.electionTicks; i++) await cluster.tick([1], cutOff)
+  t.match(await held, { ok: false, error: { code: 'UNAVAILABLE', message: /no leader/ } })
+  t.match(await peek(r1.propose(put('later'))), { ok: false, error: { code: 'UNAVAILABLE' } }, 'refused at once from then on')
+})
