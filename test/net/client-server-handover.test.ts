@@ -5,36 +5,12 @@
 // at once), never the "shutting down" refusal whose retry hint made it wait.
 import t from 'tap'
 import { shardForQueue } from '../../src/cluster/placement.js'
-import type { TroupeNode } from '../../src/index.js'
-import { startClientServer, type ClientServerHandle } from '../../src/net/client-server.js'
-import { freePorts } from '../cli/helpers.js'
-import { eventually, removeDir, startTestNode, tempDir } from '../node/helpers.js'
+import { eventually } from '../node/helpers.js'
+import { startClientCluster } from './client-cluster.js'
 import { ok, WireClient, type WireAnswer } from './client-wire.js'
 
 const SHARDS = 3
-const dir = await tempDir('troupe-client-handover-')
-const ports = await freePorts(3)
-const cluster = ports.map((port, i) => `${i + 1}=127.0.0.1:${port}`).join(',')
-const nodes: TroupeNode[] = await Promise.all(
-  [1, 2, 3].map((id) => startTestNode(`${dir}/node-${id}`, { id, cluster, peer: `127.0.0.1:${ports[id - 1]}`, shards: SHARDS, sync: 'none' })),
-)
-const servers: ClientServerHandle[] = await Promise.all(nodes.map((node) => startClientServer(node, { host: '127.0.0.1', port: 0 })))
-const clients: WireClient[] = []
-t.teardown(async () => {
-  for (const client of clients) client.close()
-  await Promise.all(servers.map((server) => server.close()))
-  await Promise.all(nodes.map((node) => node.close()))
-  await removeDir(dir)
-})
-
-async function connect(index: number): Promise<WireClient> {
-  const { client, welcome } = await WireClient.connect(servers[index]!.address.port)
-  clients.push(client)
-  if ((welcome as { op?: unknown }).op !== 'welcome') throw new Error(`expected a welcome, got ${JSON.stringify(welcome)}`)
-  return client
-}
-
-await eventually(async () => (nodes.every((node) => node.nodes().every((member) => member.tcp !== undefined)) ? true : undefined), 10_000, 'announced addresses')
+const { nodes, servers, connect } = await startClientCluster(t, 'troupe-client-handover-', SHARDS)
 
 t.test('a stopping node hands its shards over while its open connections are served; clients follow NOT_LEADER', async (t) => {
   // Node 2 leads the shard of this queue (its preferred replica, at start).
