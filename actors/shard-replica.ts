@@ -146,17 +146,19 @@ interface Waiter {
   reject(error: ShardError): void
 }
 
-/** A proposal that came while leadership was changing hands (see holdDuringTransfer). */
-interface HeldProposal {
-  command: ShardCommand
-  resolve(reply: ShardReply<unknown>): void
+/** A proposal or a linearizable read that came while leadership was changing hands (see hold). */
+interface HeldRequest {
+  /** Runs the request again here (this replica leads). */
+  retry(): void
+  /** Answers the request without running it. */
+  refuse(error: ShardError): void
 }
 
 /** How often the preferred replica campaigns again while it starts and knows no leader. */
 const startCampaignEveryTicks = 2
 
-/** Proposals held per shard while leadership changes hands; beyond it UNAVAILABLE at once. */
-const heldProposalsMax = 10_000
+/** Requests held per shard while leadership changes hands; beyond it UNAVAILABLE at once. */
+const heldRequestsMax = 10_000
 
 interface ParkedReceive {
   command: QueueReceiveCommand
@@ -235,14 +237,14 @@ export class ShardReplica {
   private queuedReads: ReadBatch['reads'] = []
   private pendingReadCount = 0
   private tickProposed = false
-  private held: HeldProposal[] = []
-  /** This replica lost leadership and knows no leader yet: proposals wait for one (see holdDuringTransfer). */
+  private held: HeldRequest[] = []
+  /** This replica lost leadership and knows no leader yet: requests wait for one (see hold). */
   private steppedDown = false
   private ticksSinceSteppedDown = 0
   /** Whether this replica has known a leader since it started (see campaignAtStart). */
   private seenLeader = false
   private ticksWithoutLeader = 0
-  /** Ticks since the oldest held proposal came. */
+  /** Ticks since the oldest held request came. */
   private heldTicks = 0
 
   constructor(options: ShardReplicaOptions, ports: ShardPorts) {
@@ -408,7 +410,11 @@ export class ShardReplica {
     if (!result.ok) {
       // During a hand-over, and after it until this replica hears who won.
       const inFlux = result.code === 'TRANSFER_IN_PROGRESS' || (result.code === 'NOT_LEADER' && !(result.leaderId! > 0) && this.steppedDown)
-      if (inFlux && this.held.length < heldProposalsMax) return this.holdDuringTransfer(command)
+      if (inFlux && this.held.length < heldRequestsMax) {
+        return new Promise((resolve) =>
+          this.hold({ retry: () => void this.propose(command).then(resolve), refuse: (error) => resolve({ ok: false, error }) }),
+        )
+      }
       const error: ShardError =
         result.code === 'NOT_LEADER'
           ? notLeader(this.shard, result.leaderId ?? 0)
@@ -434,34 +440,41 @@ export class ShardReplica {
    * here: it is proposed again if this replica leads again (the handover
    * failed), and answered NOT_LEADER with the new leader once that leader is
    * known, so the caller goes there at once. Nothing was appended, so every
-   * answer is exact. A replica that did not just lead, or stepped down more
-   * than two election timeouts ago, still refuses at once when it knows no
-   * leader (it may be cut off from the others).
+   * answer is exact. Linearizable reads that find this replica stepped down,
+   * or that it had not answered when it stepped down, wait the same way. A
+   * replica that did not just lead, or stepped down more than two election
+   * timeouts ago, still refuses at once when it knows no leader (it may be
+   * cut off from the others).
    */
-  private holdDuringTransfer(command: ShardCommand): Promise<ShardReply<unknown>> {
+  private hold(request: HeldRequest): void {
     if (this.held.length === 0) this.heldTicks = 0
-    return new Promise((resolve) => this.held.push({ command, resolve }))
+    this.held.push(request)
   }
 
-  /** Settles the held proposals once the handover has ended either way (after ready or tick). */
+  /** Settles the held requests once the handover has ended either way (after ready or tick). */
   private settleHeld(): void {
     if (this.held.length === 0) return
-    let settle: (held: HeldProposal) => void
+    let settle: (held: HeldRequest) => void
     if (this.role === 'leader' && this.raw.status().leadTransferee === 0) {
-      settle = (held) => void this.propose(held.command).then(held.resolve)
+      settle = (held) => held.retry()
     } else if (this.role !== 'leader' && this.leader > 0) {
       const error = notLeader(this.shard, this.leader)
-      settle = (held) => held.resolve({ ok: false, error })
+      settle = (held) => held.refuse(error)
     } else if (this.heldTicks > 2 * this.options.electionTicks) {
       // A handover ends within an election timeout; here no leader came out of it in twice that.
       const error: ShardError = { code: 'UNAVAILABLE', message: `shard ${this.shard} has no leader right now` }
-      settle = (held) => held.resolve({ ok: false, error })
+      settle = (held) => held.refuse(error)
     } else {
       return
     }
     const held = this.held
     this.held = []
-    for (const proposal of held) settle(proposal)
+    for (const request of held) settle(request)
+  }
+
+  /** A read that found no leader while this replica was stepping down: held like a proposal (see hold). */
+  private holdRead(key: string, resolve: (reply: ShardReply<KvEntryView | null>) => void): void {
+    this.hold({ retry: () => void this.read(key, false).then(resolve), refuse: (error) => resolve({ ok: false, error }) })
   }
 
   /** A receive that waits up to `waitMs` for messages when the queue is empty. */
@@ -512,7 +525,10 @@ export class ShardReplica {
   /** A linearizable read (ReadIndex), or a local one when `stale`. */
   read(key: string, stale: boolean): Promise<ShardReply<KvEntryView | null>> {
     if (stale) return Promise.resolve({ ok: true, value: this.machine.kvGet(key, Date.now()) ?? null })
-    if (this.role !== 'leader') return Promise.resolve({ ok: false, error: notLeader(this.shard, this.leader) })
+    if (this.role !== 'leader') {
+      if (this.steppedDown && this.leader === 0 && this.held.length < heldRequestsMax) return new Promise((resolve) => this.holdRead(key, resolve))
+      return Promise.resolve({ ok: false, error: notLeader(this.shard, this.leader) })
+    }
     if (this.pendingReadCount >= this.options.pendingReadsMax) {
       return Promise.resolve({ ok: false, error: { code: 'UNAVAILABLE', message: `shard ${this.shard}: too many reads waiting` } })
     }
@@ -573,7 +589,7 @@ export class ShardReplica {
     this.failReads({ code: 'UNAVAILABLE', message: `shard ${this.shard} stopped` })
     const held = this.held
     this.held = []
-    for (const proposal of held) proposal.resolve({ ok: false, error: { code: 'UNAVAILABLE', message: `shard ${this.shard} stopped` } })
+    for (const request of held) request.refuse({ code: 'UNAVAILABLE', message: `shard ${this.shard} stopped` })
     for (const list of this.parked.values()) for (const parked of list) clearTimeout(parked.timer)
     for (const list of this.parked.values()) for (const parked of list) parked.resolve({ ok: true, value: { messages: [] } })
     this.parked.clear()
@@ -716,7 +732,15 @@ export class ShardReplica {
       // (the next leader committed it) or as UNAVAILABLE if another entry
       // took its place (it never will commit). A caller that cannot wait
       // that long gets TIMEOUT from its own deadline.
-      this.failReads(notLeader(this.shard, this.leader))
+      if (this.leader > 0) this.failReads(notLeader(this.shard, this.leader))
+      else {
+        // Who won is not known yet: the reads wait for it (see hold).
+        const unavailable = notLeader(this.shard, 0)
+        for (const read of this.takeReads()) {
+          if (this.held.length < heldRequestsMax) this.holdRead(read.key, read.resolve)
+          else read.resolve({ ok: false, error: unavailable })
+        }
+      }
       // Only a leader's applies wake parked long-polls: answer them now (empty) instead of at their deadline.
       for (const queue of [...this.parked.keys()]) this.releaseParked(queue, { ok: true, value: { messages: [] } })
     }
@@ -936,14 +960,18 @@ export class ShardReplica {
     for (const waiter of waiters) waiter.reject(error)
   }
 
-  private failReads(error: ShardError): void {
-    const batches = this.readBatches
+  /** Removes every read not answered yet. */
+  private takeReads(): ReadBatch['reads'] {
+    const reads = this.readBatches.flatMap((batch) => batch.reads)
+    reads.push(...this.queuedReads)
     this.readBatches = []
-    const queued = this.queuedReads
     this.queuedReads = []
-    for (const batch of batches) for (const read of batch.reads) read.resolve({ ok: false, error })
-    for (const read of queued) read.resolve({ ok: false, error })
     this.pendingReadCount = 0
+    return reads
+  }
+
+  private failReads(error: ShardError): void {
+    for (const read of this.takeReads()) read.resolve({ ok: false, error })
   }
 }
 

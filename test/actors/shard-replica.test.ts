@@ -362,3 +362,21 @@ t.test('an old leader cut off from the others holds proposals for two election t
   t.match(await held, { ok: false, error: { code: 'UNAVAILABLE', message: /no leader/ } })
   t.match(await peek(r1.propose(put('later'))), { ok: false, error: { code: 'UNAVAILABLE' } }, 'refused at once from then on')
 })
+
+t.test('linearizable reads that the old leader had not answered, or that come before it hears the winner, wait for the winner', async (t) => {
+  const cluster = await startCluster()
+  const r1 = cluster.replicas.get(1)!
+  const written = r1.propose(put('k'))
+  await cluster.flush()
+  t.match(await written, { ok: true })
+  const pending = r1.read('k', false) // needs a heartbeat round that will not come back
+  t.ok(r1.transferLeadership(2).ok)
+  await cluster.flush((m) => !(m.to === 1 && (m.type === 'heartbeatResp' || (m.from === 2 && (m.type === 'app' || m.type === 'heartbeat')))))
+  t.ok(cluster.replicas.get(2)!.isLeader)
+  t.equal(r1.status().leader, 0, 'replica 1 stepped down and knows no leader yet')
+  t.equal(await peek(pending), 'pending', 'the read in flight is not refused as UNAVAILABLE')
+  const later = r1.read('k', false)
+  t.equal(await peek(later), 'pending', 'nor is a read that comes now')
+  await cluster.tick([2])
+  for (const read of [pending, later]) t.match(await read, { ok: false, error: { code: 'NOT_LEADER', leaderId: 2 } })
+})
