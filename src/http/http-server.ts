@@ -23,7 +23,11 @@ export const HTTP_API_VERSION = '1.0.0'
 
 export interface HttpServerHandle {
   address: { host: string; port: number }
-  /** Stops accepting connections (idle keep-alive ones are closed); requests on the open ones are still served. The first step of a graceful stop. */
+  /**
+   * Stops accepting connections (idle keep-alive ones are closed). Requests on
+   * the open ones are still served, each answer closing its connection, and
+   * /ready answers 503. The first step of a graceful stop.
+   */
   stopAccepting(): void
   /** Stops accepting, releases long-polls, lets in-flight requests finish (up to closeGraceMs) and resolves once connections are closed. */
   close(): Promise<void>
@@ -39,6 +43,9 @@ export async function startHttpServer(node: TroupeNode, options: HttpServerOptio
   const auth = bearerAuth(config.token)
   const limiter = config.rateLimit !== undefined ? new RateLimiter(config.rateLimit) : undefined
   let closing = false
+  // Stopped accepting: requests are still served, but each answer closes its
+  // connection and /ready says 503, so clients and load balancers move on.
+  let draining = false
   let boundAddress = { host: config.host, port: config.port }
   const addresses = () => ({
     http: config.advertise.http ?? `${boundAddress.host}:${boundAddress.port}`,
@@ -47,7 +54,7 @@ export async function startHttpServer(node: TroupeNode, options: HttpServerOptio
   })
   let openApiText: string | undefined
   const routes: Route[] = [
-    ...nodeRoutes(node, metrics, addresses, () => closing, () => (openApiText ??= JSON.stringify(buildOpenApi(routes, HTTP_API_VERSION)))),
+    ...nodeRoutes(node, metrics, addresses, () => closing || draining, () => (openApiText ??= JSON.stringify(buildOpenApi(routes, HTTP_API_VERSION)))),
     ...queueRoutes(node, longPolls),
     ...kvRoutes(node),
   ]
@@ -104,12 +111,12 @@ export async function startHttpServer(node: TroupeNode, options: HttpServerOptio
         readJson: async () => parseJsonBody(await readBody(req, config.bodyLimitBytes)),
         readRaw: (limitBytes) => readBody(req, Math.min(limitBytes, config.bodyLimitBytes)),
       }
-      writeReply(res, await route.handler(ctx), closing)
+      writeReply(res, await route.handler(ctx), closing || draining)
     } catch (caught) {
       const error = toHttpError(caught)
       if (error.code === 'INTERNAL') log?.error({ err: caught, method, path }, 'request failed unexpectedly')
       // An oversize body is not read to its end: the connection cannot be reused.
-      sendError(res, error, closing || error.code === 'PAYLOAD_TOO_LARGE')
+      sendError(res, error, closing || draining || error.code === 'PAYLOAD_TOO_LARGE')
     }
   }
 
@@ -165,7 +172,11 @@ export async function startHttpServer(node: TroupeNode, options: HttpServerOptio
       log?.info('http api closed')
     })())
 
-  return { address: boundAddress, stopAccepting: () => void stopListening(), close }
+  const stopAccepting = () => {
+    draining = true
+    void stopListening()
+  }
+  return { address: boundAddress, stopAccepting, close }
 }
 
 function writeReply(res: ServerResponse, reply: Reply, closeConnection: boolean): void {

@@ -145,6 +145,7 @@ t.test('stopAccepting() refuses new connections while a request in flight is sti
   const answer = await held
   t.equal(answer.status, 200, 'the held long-poll got its message')
   t.same((answer.json as { messages: { body: unknown }[] }).messages.map((m) => m.body), ['while draining'])
+  t.equal(answer.headers.get('connection'), 'close', 'the answer closes its connection: the client goes elsewhere for the next request')
 })
 
 t.test('at debug level every request leaves one structured access log line', async (t) => {
