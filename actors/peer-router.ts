@@ -4,7 +4,8 @@
 //         (shard, destination) for each Ready;
 //   req   a client request forwarded to the node that leads its shard;
 //   res   the answer to a forwarded request;
-//   info  the client addresses (HTTP, TCP) a node serves on, sent when a link
+//   info  the client addresses (HTTP, TCP) a node serves on, and whether it
+//         is stopping (it then takes no leadership), sent when a link
 //         comes up and when they change, so every node can name them.
 // Raft tolerates lost messages, so a full link drops rather than buffers.
 import type { Logger } from 'pino'
@@ -19,7 +20,7 @@ type PeerWireMessage =
   | { t: 'raft'; s: number; m: Message[] }
   | { t: 'req'; id: number; s: number; q: ShardMsg; ms: number }
   | { t: 'res'; id: number; r: ShardReply<unknown> }
-  | { t: 'info'; http?: string; tcp?: string }
+  | { t: 'info'; http?: string; tcp?: string; leaving?: boolean }
 
 /** Where a node serves clients, as it announced them. */
 export interface ClientAddresses {
@@ -32,6 +33,8 @@ export interface PeerInfo extends ClientAddresses {
   peer: string
   /** `up` while the link to it is connected. */
   state: 'up' | 'down'
+  /** It said it is stopping: it takes no leadership any more. */
+  leaving?: boolean
 }
 
 export interface PeerRouterOptions {
@@ -67,8 +70,8 @@ export class PeerRouter {
   private transport: PeerTransport | undefined
   private readonly pending = new Map<number, PendingForward>()
   private nextRequestId = 1
-  private local: ClientAddresses = {}
-  private readonly remote = new Map<number, ClientAddresses>()
+  private local: ClientAddresses & { leaving?: boolean } = {}
+  private readonly remote = new Map<number, ClientAddresses & { leaving?: boolean }>()
   private readonly connected = new Set<number>()
   droppedRaftMessages = 0
 
@@ -109,6 +112,12 @@ export class PeerRouter {
   /** Sets the client addresses this node announces to its peers. */
   announce(addresses: ClientAddresses): void {
     this.local = { ...this.local, ...addresses }
+    for (const id of this.connected) this.transport?.send(id, { t: 'info', ...this.local } satisfies PeerWireMessage)
+  }
+
+  /** Tells the other members that this node is stopping (before it hands its leaderships over). */
+  announceLeaving(): void {
+    this.local = { ...this.local, leaving: true }
     for (const id of this.connected) this.transport?.send(id, { t: 'info', ...this.local } satisfies PeerWireMessage)
   }
 
@@ -198,6 +207,7 @@ export class PeerRouter {
         this.remote.set(remoteId, {
           ...(typeof message.http === 'string' ? { http: message.http } : {}),
           ...(typeof message.tcp === 'string' ? { tcp: message.tcp } : {}),
+          ...(message.leaving === true ? { leaving: true } : {}),
         })
         return
       case 'res': {

@@ -61,7 +61,7 @@ export function nodeRoutes(node: TroupeNode, metrics: HttpMetrics, addresses: ()
         const nodes = node.nodes().map((member) =>
           member.state === 'self'
             ? { id: member.id, peer: self.peer ?? member.peer, http: self.http, tcp: member.tcp ?? self.tcp ?? null, state: closing() ? 'leaving' : 'up' }
-            : { id: member.id, peer: member.peer, http: member.http ?? null, tcp: member.tcp ?? null, state: member.state },
+            : { id: member.id, peer: member.peer, http: member.http ?? null, tcp: member.tcp ?? null, state: member.state === 'up' && member.leaving === true ? 'leaving' : member.state },
         )
         return jsonReply(200, {
           node: status.node,

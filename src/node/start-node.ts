@@ -105,10 +105,13 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
     let handingOver: Promise<void> | undefined
     const handOver = () =>
       (handingOver ??= (async () => {
-        if (!router) return
+        const peers = router
+        if (!peers) return
         for (const shard of gateway.shards) shard?.tell({ type: 'leaving' })
-        const up = new Set(router.peers().filter((peer) => peer.state === 'up').map((peer) => peer.id))
-        await handOverLeadership(gateway, replicas, identity.nodeId, (id) => up.has(id), log)
+        peers.announceLeaving()
+        // Asked afresh each time: a member that says it is stopping too takes no leadership.
+        const takesLeadership = (id: number) => peers.peers().some((peer) => peer.id === id && peer.state === 'up' && peer.leaving !== true)
+        await handOverLeadership(gateway, replicas, identity.nodeId, takesLeadership, log)
       })())
     let closing: Promise<void> | undefined
     const close = () =>
@@ -228,26 +231,40 @@ async function handOverLeadership(
   gateway: Gateway,
   replicas: (shard: number) => number[],
   self: number,
-  isUp: (id: number) => boolean,
+  takesLeadership: (id: number) => boolean,
   log: Logger,
 ): Promise<void> {
   const deadline = Date.now() + 3_000
+  // A replica that can take the shard (the Raft core hands over only once it has every entry).
+  const successor = (shard: number) => replicas(shard).find((id) => id !== self && takesLeadership(id))
+  const moving = new Map<number, number>()
   const led: number[] = []
   for (let shard = 0; shard < gateway.shardCount; shard++) {
     if (!gateway.shards[shard]) continue
     const status = await gateway.status(shard).catch(() => undefined)
     if (status?.leader !== self) continue
-    // A replica this node can reach (the Raft core hands over only once it has every entry).
-    const to = replicas(shard).find((id) => id !== self && isUp(id))
+    const to = successor(shard)
     if (to === undefined) continue
     await gateway.callLocal(shard, { type: 'transfer', to }, 1_000)
+    moving.set(shard, to)
     led.push(shard)
   }
-  for (const shard of led) {
-    while (Date.now() < deadline) {
+  while (moving.size > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    for (const [shard, to] of moving) {
       const status = await gateway.status(shard).catch(() => undefined)
-      if (status === undefined || status.leader !== self) break
-      await new Promise((resolve) => setTimeout(resolve, 20))
+      if (status === undefined || status.leader !== self) {
+        moving.delete(shard)
+        continue
+      }
+      if (takesLeadership(to)) continue
+      // The successor is stopping too (or went away): try another, else leave the shard to an election.
+      const next = successor(shard)
+      if (next === undefined) moving.delete(shard)
+      else {
+        await gateway.callLocal(shard, { type: 'transfer', to: next }, 1_000)
+        moving.set(shard, next)
+      }
     }
   }
   if (led.length > 0) log.info({ shards: led }, 'handed leadership over')

@@ -93,6 +93,8 @@ export interface NodeInfo extends ClientAddresses {
   peer: string
   /** `self` for this node; `up`/`down`: whether its peer link is connected. */
   state: 'self' | 'up' | 'down'
+  /** Another member that said it is stopping (it takes no leadership any more). */
+  leaving?: boolean
 }
 
 /** Where the node's members are and how their peer links stand (absent for a single node). */
