@@ -170,7 +170,7 @@ async function start(argv: string[]): Promise<number> {
           // the new leaders (NOT_LEADER) instead of waiting out a refusal.
           clientServer.stopAccepting()
           server.stopAccepting()
-          await node.handOverLeadership().catch((error: unknown) => log.warn({ err: error }, 'handing leadership over failed; stopping anyway'))
+          await node.handOverLeadership()
           await Promise.all([clientServer.close(), server.close()])
           await node.close()
         } catch (error) {

@@ -111,7 +111,12 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
         peers.announceLeaving()
         // Asked afresh each time: a member that says it is stopping too takes no leadership.
         const takesLeadership = (id: number) => peers.peers().some((peer) => peer.id === id && peer.state === 'up' && peer.leaving !== true)
-        await handOverLeadership(gateway, replicas, identity.nodeId, takesLeadership, log)
+        try {
+          await handOverLeadership(gateway, replicas, identity.nodeId, takesLeadership, log)
+        } catch (error) {
+          // The stop goes on: whatever did not move is left to an election.
+          log.warn({ err: error }, 'handing leadership over failed')
+        }
       })())
     let closing: Promise<void> | undefined
     const close = () =>

@@ -474,7 +474,10 @@ export class TroupeNode {
    * with the shard instead of waiting out a refusal. Call it after the
    * client servers stop accepting connections and before they close;
    * `close()` does it anyway when it was not done. A single node has nothing
-   * to hand over.
+   * to hand over. It tells the other members that this node is stopping, so
+   * a member that stops at the same time hands nothing to it. It never
+   * rejects: a failure is logged and the shards left are left to an
+   * election.
    */
   handOverLeadership(): Promise<void> {
     return this.lifecycle.handOver()
