@@ -7,6 +7,7 @@ import type { BenchMain, Measurement } from './lib/report.js'
 import { formatTable } from './lib/report.js'
 import { closedLoop } from './lib/closed-loop.js'
 import { nodeBenchSettings, startBenchNodes } from './lib/bench-nodes.js'
+import { LoadError } from './load/load-error.js'
 
 const KEYS = 1000
 
@@ -14,7 +15,7 @@ const KEYS = 1000
 export const main: BenchMain = async ({ options }) => {
   const { nodeCount, durationMs, sync, shards, threads } = nodeBenchSettings(options)
   const reads = options.get('reads') ?? 'safe'
-  if (reads !== 'safe' && reads !== 'lease-based') throw new Error(`--reads must be safe or lease-based, got ${String(reads)}`)
+  if (reads !== 'safe' && reads !== 'lease-based') throw new LoadError('INVALID_OPTION', `--reads must be safe or lease-based, got ${String(reads)}`)
   const cluster = await startBenchNodes(nodeCount, { sync, shards, threads, readOnly: reads })
   const { nodes } = cluster
   const node = (loop: number) => nodes[loop % nodes.length]!

@@ -9,12 +9,13 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { ShardMachine, type ShardCommand } from '../src/machines/index.js'
 import { createLatencyHistogram, formatTable, summarize, type BenchArgs, type BenchResult, type Measurement } from './lib/report.js'
+import { LoadError } from './load/load-error.js'
 
 function option(args: BenchArgs, name: string, fallback: number): number {
   const raw = args.options.get(name)
   if (raw === undefined || raw === true) return fallback
   const value = Number(raw)
-  if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer, got ${raw}`)
+  if (!Number.isSafeInteger(value) || value <= 0) throw new LoadError('INVALID_OPTION', `--${name} must be a positive integer, got ${raw}`)
   return value
 }
 

@@ -3,6 +3,7 @@
 import { readdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { BenchArgs, BenchMain } from './lib/report.js'
+import { LoadError } from './load/load-error.js'
 
 function knownBenches(): string[] {
   const dir = fileURLToPath(new URL('.', import.meta.url))
@@ -40,7 +41,16 @@ async function main(): Promise<void> {
     return
   }
   const { main: run } = (await import(`./${name}.js`)) as { main: BenchMain }
-  const result = await run(args)
+  let result: unknown
+  try {
+    result = await run(args)
+  } catch (error) {
+    // A bad option is the user's to fix: its message, not a stack.
+    if (!(error instanceof LoadError) || error.code !== 'INVALID_OPTION') throw error
+    process.stderr.write(`npm run bench -- ${name}: ${error.message} (${error.code})\n`)
+    process.exitCode = 2
+    return
+  }
   if (args.json) process.stdout.write(JSON.stringify(result) + '\n')
 }
 

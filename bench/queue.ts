@@ -21,6 +21,7 @@ import type { LoopResult } from './lib/closed-loop.js'
 import { nodeBenchSettings, startBenchNodes } from './lib/bench-nodes.js'
 import { inProcess, overTcp, queueRounds } from './lib/queue-rounds.js'
 import type { QueueClientWorkerData } from './fixtures/queue-client-worker.js'
+import { LoadError } from './load/load-error.js'
 
 type Transport = 'inproc' | 'tcp'
 
@@ -41,11 +42,11 @@ export const main: BenchMain = async ({ options }) => {
   const { nodeCount, durationMs, sync, shards, threads } = nodeBenchSettings(options)
   const transportOption = options.get('transport') ?? 'inproc'
   if (transportOption !== 'inproc' && transportOption !== 'tcp' && transportOption !== 'both') {
-    throw new Error(`--transport must be inproc, tcp or both, got ${String(transportOption)}`)
+    throw new LoadError('INVALID_OPTION', `--transport must be inproc, tcp or both, got ${String(transportOption)}`)
   }
   const transports: Transport[] = transportOption === 'both' ? ['inproc', 'tcp'] : [transportOption]
   const clientOption = options.get('client') ?? 'thread'
-  if (clientOption !== 'thread' && clientOption !== 'inline') throw new Error(`--client must be thread or inline, got ${String(clientOption)}`)
+  if (clientOption !== 'thread' && clientOption !== 'inline') throw new LoadError('INVALID_OPTION', `--client must be thread or inline, got ${String(clientOption)}`)
   const clientThread = clientOption === 'thread'
   const cluster = await startBenchNodes(nodeCount, { sync, shards, threads })
   const { nodes } = cluster

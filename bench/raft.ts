@@ -8,6 +8,7 @@
 import { performance } from 'node:perf_hooks'
 import { createRng, MemoryStorage, RawNode, type Message, type NodeId } from '../src/raft/index.js'
 import { createLatencyHistogram, formatTable, summarize, type BenchArgs, type BenchResult, type Measurement } from './lib/report.js'
+import { LoadError } from './load/load-error.js'
 
 interface RunOptions {
   seconds: number
@@ -42,7 +43,7 @@ function option(args: BenchArgs, name: string, fallback: number): number {
   const raw = args.options.get(name)
   if (raw === undefined || raw === true) return fallback
   const value = Number(raw)
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number, got ${raw}`)
+  if (!Number.isFinite(value) || value <= 0) throw new LoadError('INVALID_OPTION', `--${name} must be a positive number, got ${raw}`)
   return value
 }
 

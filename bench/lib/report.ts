@@ -1,6 +1,7 @@
 // Shared output of every benchmark (CONTRACT §6): a human table by default,
 // and with --json the last stdout line is one JSON object.
 import * as hdr from 'hdr-histogram-js'
+import { LoadError } from '../load/load-error.js'
 
 export interface LatencySummary {
   p50Ms: number
@@ -79,7 +80,7 @@ export function numberOption(options: Map<string, string | true>, name: string, 
   if (raw === undefined || raw === true) return fallback
   const value = Number(raw)
   if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
-    throw new Error(`--${name} must be a positive ${integer ? 'integer' : 'number'}, got ${raw}`)
+    throw new LoadError('INVALID_OPTION', `--${name} must be a positive ${integer ? 'integer' : 'number'}, got ${raw}`)
   }
   return value
 }

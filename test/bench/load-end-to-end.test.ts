@@ -72,3 +72,12 @@ t.test('open-loop kv over the TCP SDK against one real node process', { timeout:
   t.same(latencyProblems(result), [], 'p50 <= p99 <= p99.9 <= max, all positive')
   t.same((result['operations'] as { kind: string }[]).map((o) => o.kind), ['get', 'put'])
 })
+
+t.test('a bad option is answered with its message and code, exit code 2, no stack', async (t) => {
+  for (const args of [['failover', '--signal', 'SIGHUP'], ['queue', '--transport', 'udp'], ['kv', '--seconds', '-1']]) {
+    const { code, stdout, stderr } = await runBench(args)
+    t.equal(code, 2, `${args.join(' ')}: exit code`)
+    t.equal(stdout, '')
+    t.match(stderr, new RegExp(`^npm run bench -- ${args[0]}: ${args[1]} must be .*\\(INVALID_OPTION\\)\\n$`), `${args.join(' ')}: one line`)
+  }
+})
