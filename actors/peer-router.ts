@@ -94,7 +94,7 @@ export class PeerRouter {
         this.options.logger.info({ peer: event.remoteId, state: event.state }, 'peer link')
         if (event.state === 'connected') {
           this.connected.add(event.remoteId)
-          this.transport?.send(event.remoteId, { t: 'info', ...this.local } satisfies PeerWireMessage)
+          this.sendInfo(event.remoteId)
         } else {
           this.connected.delete(event.remoteId)
           this.failPending(event.remoteId)
@@ -112,13 +112,18 @@ export class PeerRouter {
   /** Sets the client addresses this node announces to its peers. */
   announce(addresses: ClientAddresses): void {
     this.local = { ...this.local, ...addresses }
-    for (const id of this.connected) this.transport?.send(id, { t: 'info', ...this.local } satisfies PeerWireMessage)
+    for (const id of this.connected) this.sendInfo(id)
   }
 
   /** Tells the other members that this node is stopping (before it hands its leaderships over). */
   announceLeaving(): void {
     this.local = { ...this.local, leaving: true }
-    for (const id of this.connected) this.transport?.send(id, { t: 'info', ...this.local } satisfies PeerWireMessage)
+    for (const id of this.connected) this.sendInfo(id)
+  }
+
+  /** What this node announces (client addresses, whether it is stopping), to node `id`. */
+  private sendInfo(id: number): void {
+    this.transport?.send(id, { t: 'info', ...this.local } satisfies PeerWireMessage)
   }
 
   /** The other members: peer address, link state and the client addresses they announced. */

@@ -133,6 +133,7 @@ export interface ShardStatus {
   /** Can serve: a leader that caught up, or a follower that knows its leader. */
   ready: boolean
   parkedReceives: number
+  /** Proposals waiting for commit, and the requests (proposals, reads) held while leadership changes hands. */
   pendingProposals: number
   /** Snapshots received from a leader since this replica started (a follower too far behind the log). */
   snapshotsInstalled: number
@@ -237,15 +238,15 @@ export class ShardReplica {
   private queuedReads: ReadBatch['reads'] = []
   private pendingReadCount = 0
   private tickProposed = false
+  /** Ticks since this replica started. */
+  private ticks = 0
   private held: HeldRequest[] = []
-  /** This replica lost leadership and knows no leader yet: requests wait for one (see hold). */
-  private steppedDown = false
-  private ticksSinceSteppedDown = 0
+  /** The tick of the oldest held request. */
+  private heldSince = 0
+  /** The tick this replica lost leadership; cleared once it knows a leader (see awaitingWinner). */
+  private steppedDownAt: number | undefined
   /** Whether this replica has known a leader since it started (see campaignAtStart). */
   private seenLeader = false
-  private ticksWithoutLeader = 0
-  /** Ticks since the oldest held request came. */
-  private heldTicks = 0
 
   constructor(options: ShardReplicaOptions, ports: ShardPorts) {
     this.shard = options.shard
@@ -340,17 +341,13 @@ export class ShardReplica {
   tick(): void {
     if (this.closed) return
     this.raw.tick()
+    this.ticks++
     this.ticksAsLeader = this.role === 'leader' ? this.ticksAsLeader + 1 : 0
     if (!this.seenLeader) this.campaignAtStart()
-    // Stepped down long ago and still no leader: cut off, so refuse at once again.
-    if (this.steppedDown && ++this.ticksSinceSteppedDown > 2 * this.options.electionTicks) this.steppedDown = false
     this.maybeProposeTick()
     this.maybeBalance()
     this.pump()
-    if (this.held.length > 0) {
-      this.heldTicks++
-      this.settleHeld()
-    }
+    this.settleHeld()
   }
 
   /**
@@ -365,7 +362,7 @@ export class ShardReplica {
    */
   private campaignAtStart(): void {
     if (this.options.voters[0] !== this.options.nodeId || this.options.voters.length === 1) return
-    if (++this.ticksWithoutLeader % startCampaignEveryTicks !== 0) return
+    if (this.ticks % startCampaignEveryTicks !== 0) return
     if (this.role === 'follower' || this.role === 'preCandidate') this.raw.campaign()
   }
 
@@ -409,7 +406,7 @@ export class ShardReplica {
     const result = this.raw.propose(data)
     if (!result.ok) {
       // During a hand-over, and after it until this replica hears who won.
-      const inFlux = result.code === 'TRANSFER_IN_PROGRESS' || (result.code === 'NOT_LEADER' && !(result.leaderId! > 0) && this.steppedDown)
+      const inFlux = result.code === 'TRANSFER_IN_PROGRESS' || (result.code === 'NOT_LEADER' && !(result.leaderId! > 0) && this.awaitingWinner())
       if (inFlux && this.held.length < heldRequestsMax) {
         return new Promise((resolve) =>
           this.hold({ retry: () => void this.propose(command).then(resolve), refuse: (error) => resolve({ ok: false, error }) }),
@@ -447,8 +444,23 @@ export class ShardReplica {
    * cut off from the others).
    */
   private hold(request: HeldRequest): void {
-    if (this.held.length === 0) this.heldTicks = 0
+    if (this.held.length === 0) this.heldSince = this.ticks
     this.held.push(request)
+  }
+
+  /**
+   * Lost leadership at most two election timeouts ago and knows no leader
+   * yet: the winner is about to speak. Later, this replica is more likely
+   * cut off from the others.
+   */
+  private awaitingWinner(): boolean {
+    return this.leader === 0 && this.steppedDownAt !== undefined && this.ticks - this.steppedDownAt <= 2 * this.options.electionTicks
+  }
+
+  private takeHeld(): HeldRequest[] {
+    const held = this.held
+    this.held = []
+    return held
   }
 
   /** Settles the held requests once the handover has ended either way (after ready or tick). */
@@ -460,16 +472,14 @@ export class ShardReplica {
     } else if (this.role !== 'leader' && this.leader > 0) {
       const error = notLeader(this.shard, this.leader)
       settle = (held) => held.refuse(error)
-    } else if (this.heldTicks > 2 * this.options.electionTicks) {
+    } else if (this.ticks - this.heldSince > 2 * this.options.electionTicks) {
       // A handover ends within an election timeout; here no leader came out of it in twice that.
-      const error: ShardError = { code: 'UNAVAILABLE', message: `shard ${this.shard} has no leader right now` }
+      const error = notLeader(this.shard, 0)
       settle = (held) => held.refuse(error)
     } else {
       return
     }
-    const held = this.held
-    this.held = []
-    for (const request of held) settle(request)
+    for (const request of this.takeHeld()) settle(request)
   }
 
   /** A read that found no leader while this replica was stepping down: held like a proposal (see hold). */
@@ -526,7 +536,7 @@ export class ShardReplica {
   read(key: string, stale: boolean): Promise<ShardReply<KvEntryView | null>> {
     if (stale) return Promise.resolve({ ok: true, value: this.machine.kvGet(key, Date.now()) ?? null })
     if (this.role !== 'leader') {
-      if (this.steppedDown && this.leader === 0 && this.held.length < heldRequestsMax) return new Promise((resolve) => this.holdRead(key, resolve))
+      if (this.awaitingWinner() && this.held.length < heldRequestsMax) return new Promise((resolve) => this.holdRead(key, resolve))
       return Promise.resolve({ ok: false, error: notLeader(this.shard, this.leader) })
     }
     if (this.pendingReadCount >= this.options.pendingReadsMax) {
@@ -587,9 +597,7 @@ export class ShardReplica {
     this.closed = true
     this.failWaiters({ code: 'TIMEOUT', message: `shard ${this.shard} stopped: the outcome is unknown` })
     this.failReads({ code: 'UNAVAILABLE', message: `shard ${this.shard} stopped` })
-    const held = this.held
-    this.held = []
-    for (const request of held) request.refuse({ code: 'UNAVAILABLE', message: `shard ${this.shard} stopped` })
+    for (const request of this.takeHeld()) request.refuse({ code: 'UNAVAILABLE', message: `shard ${this.shard} stopped` })
     for (const list of this.parked.values()) for (const parked of list) clearTimeout(parked.timer)
     for (const list of this.parked.values()) for (const parked of list) parked.resolve({ ok: true, value: { messages: [] } })
     this.parked.clear()
@@ -720,11 +728,8 @@ export class ShardReplica {
     this.role = ready.softState.role
     this.leader = ready.softState.lead
     if (this.leader !== 0) this.seenLeader = true
-    if (wasLeader && this.role !== 'leader') {
-      this.steppedDown = true
-      this.ticksSinceSteppedDown = 0
-    }
-    if (this.leader !== 0 || this.role === 'leader') this.steppedDown = false
+    if (wasLeader && this.role !== 'leader') this.steppedDownAt = this.ticks
+    if (this.leader !== 0) this.steppedDownAt = undefined
     if (wasLeader && this.role !== 'leader') {
       this.log.info({ term: this.term, leader: this.leader }, 'lost leadership')
       // Proposals in flight stay waiting: each is settled when this replica

@@ -43,8 +43,9 @@ export async function startHttpServer(node: TroupeNode, options: HttpServerOptio
   const auth = bearerAuth(config.token)
   const limiter = config.rateLimit !== undefined ? new RateLimiter(config.rateLimit) : undefined
   let closing = false
-  // Stopped accepting: requests are still served, but each answer closes its
-  // connection and /ready says 503, so clients and load balancers move on.
+  // Stopped accepting (and so too once closing): requests are still served,
+  // but each answer closes its connection and /ready says 503, so clients
+  // and load balancers move on.
   let draining = false
   let boundAddress = { host: config.host, port: config.port }
   const addresses = () => ({
@@ -54,7 +55,7 @@ export async function startHttpServer(node: TroupeNode, options: HttpServerOptio
   })
   let openApiText: string | undefined
   const routes: Route[] = [
-    ...nodeRoutes(node, metrics, addresses, () => closing || draining, () => (openApiText ??= JSON.stringify(buildOpenApi(routes, HTTP_API_VERSION)))),
+    ...nodeRoutes(node, metrics, addresses, () => draining, () => (openApiText ??= JSON.stringify(buildOpenApi(routes, HTTP_API_VERSION)))),
     ...queueRoutes(node, longPolls),
     ...kvRoutes(node),
   ]
@@ -111,12 +112,12 @@ export async function startHttpServer(node: TroupeNode, options: HttpServerOptio
         readJson: async () => parseJsonBody(await readBody(req, config.bodyLimitBytes)),
         readRaw: (limitBytes) => readBody(req, Math.min(limitBytes, config.bodyLimitBytes)),
       }
-      writeReply(res, await route.handler(ctx), closing || draining)
+      writeReply(res, await route.handler(ctx), draining)
     } catch (caught) {
       const error = toHttpError(caught)
       if (error.code === 'INTERNAL') log?.error({ err: caught, method, path }, 'request failed unexpectedly')
       // An oversize body is not read to its end: the connection cannot be reused.
-      sendError(res, error, closing || draining || error.code === 'PAYLOAD_TOO_LARGE')
+      sendError(res, error, draining || error.code === 'PAYLOAD_TOO_LARGE')
     }
   }
 
@@ -158,6 +159,7 @@ export async function startHttpServer(node: TroupeNode, options: HttpServerOptio
   const close = () =>
     (closed ??= (async () => {
       closing = true
+      draining = true
       shutdown.abort()
       const serverClosed = stopListening()
       if (inFlight > 0) {

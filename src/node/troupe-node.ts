@@ -119,7 +119,7 @@ export interface NodeMetrics {
    * zero again when a worker thread is restarted.
    */
   actors: (ActorMetrics & { thread: string })[]
-  /** This node's shard replicas that answered: long-poll receives parked, proposals not answered yet (waiting for commit, or held while leadership is handed over). */
+  /** This node's shard replicas that answered: long-poll receives parked, proposals not answered yet (waiting for commit), and requests held while leadership is handed over. */
   shards: {
     id: number
     parkedReceives: number
