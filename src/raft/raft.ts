@@ -239,6 +239,20 @@ export class Raft {
 
   // ---------------------------------------------------------------- elections
 
+  /**
+   * This follower's transport saw its leader go away (the connection
+   * closed): it forgets that leader, so that it grants votes at once and may
+   * campaign without waiting out an election timeout. Members that still
+   * hear the leader keep refusing votes (inLease), so a link lost alone
+   * disrupts nothing. Ignored with lease-based reads: an old leader may still
+   * serve reads from its lease, which rests on followers not voting for an
+   * election timeout after they last heard it.
+   */
+  forgetLeader(): void {
+    if (this.role !== 'follower' || this.lead === NONE || this.cfg.readOnly === 'lease-based') return
+    this.lead = NONE
+  }
+
   hup(transfer: boolean): void {
     if (this.role === 'leader' || !this.promotable()) return
     if (this.hasUnappliedConfChange()) {

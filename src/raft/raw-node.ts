@@ -62,6 +62,11 @@ export class RawNode {
     this.raft.hup(false)
   }
 
+  /** A follower's leader went away (its connection closed): forget it (see Raft.forgetLeader). */
+  forgetLeader(): void {
+    this.raft.forgetLeader()
+  }
+
   /** Proposes one entry. On a non-leader: NOT_LEADER with the known leader; never forwarded. */
   propose(data: Uint8Array): ProposeResult {
     return this.raft.propose([data])

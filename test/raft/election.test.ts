@@ -139,3 +139,25 @@ t.test('learners never campaign', async (t) => {
   t.equal(net.raft(3).role, 'follower')
   t.same(net.inFlight.filter((m) => m.from === 3), [])
 })
+
+t.test('forgetLeader: a follower whose leader went away grants a vote at once; without it, it ignores the candidate', async (t) => {
+  for (const forget of [false, true]) {
+    const r = newRaft(1, [1, 2, 3], { checkQuorum: true })
+    r.becomeFollower(2, 2)
+    if (forget) r.forgetLeader()
+    t.equal(r.lead, forget ? NONE : 2)
+    r.step(msg({ type: 'vote', from: 3, to: 1, term: 3, index: 10, logTerm: 2 }))
+    t.equal(r.vote, forget ? 3 : NONE, forget ? 'granted within the election timeout' : 'ignored: the leader was heard from')
+  }
+})
+
+t.test('forgetLeader is ignored on a leader, and with lease-based reads', async (t) => {
+  const net = new Network([1, 2, 3])
+  net.elect(1)
+  net.raft(1).forgetLeader()
+  t.equal(net.raft(1).lead, 1)
+  const lease = newRaft(1, [1, 2, 3], { checkQuorum: true, readOnly: 'lease-based' })
+  lease.becomeFollower(2, 2)
+  lease.forgetLeader()
+  t.equal(lease.lead, 2, 'the old leader may serve reads from its lease until an election timeout passes')
+})
