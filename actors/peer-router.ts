@@ -95,9 +95,10 @@ export class PeerRouter {
         if (event.state === 'connected') {
           this.connected.add(event.remoteId)
           this.sendInfo(event.remoteId)
-        } else {
-          this.connected.delete(event.remoteId)
+        } else if (this.connected.delete(event.remoteId)) {
           this.failPending(event.remoteId)
+          // Followers of a shard it led elect a new leader without waiting out the election timeout.
+          for (const shard of this.gateway.shards) shard?.tell({ type: 'peer-down', node: event.remoteId })
         }
       },
     }

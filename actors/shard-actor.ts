@@ -23,6 +23,8 @@ export type ShardMsg =
   | { type: 'status' }
   | { type: 'transfer'; to: number }
   | { type: 'leaving' }
+  /** The peer link to node `node` went down (see ShardReplica.peerDown). */
+  | { type: 'peer-down'; node: number }
 
 export type ShardAnswer = ShardReply<unknown> | ShardStatus
 
@@ -136,6 +138,9 @@ export function shardActor(args: ShardActorArgs): ActorFactory<ShardMsg, ShardAn
             return replica.transferLeadership(msg.to)
           case 'leaving':
             replica.leave()
+            return { ok: true, value: null }
+          case 'peer-down':
+            replica.peerDown(msg.node)
             return { ok: true, value: null }
         }
       },

@@ -243,8 +243,13 @@ export class ShardReplica {
   private held: HeldRequest[] = []
   /** The tick of the oldest held request. */
   private heldSince = 0
-  /** The tick this replica lost leadership; cleared once it knows a leader (see awaitingWinner). */
-  private steppedDownAt: number | undefined
+  /**
+   * The tick this replica lost leadership, or lost its leader (see
+   * peerDown); cleared once it knows a leader (see awaitingWinner).
+   */
+  private leaderLostAt: number | undefined
+  /** The tick at which this follower campaigns for a leader that went away (see peerDown). */
+  private campaignAt: number | undefined
   /** Whether this replica has known a leader since it started (see campaignAtStart). */
   private seenLeader = false
 
@@ -344,6 +349,7 @@ export class ShardReplica {
     this.ticks++
     this.ticksAsLeader = this.role === 'leader' ? this.ticksAsLeader + 1 : 0
     if (!this.seenLeader) this.campaignAtStart()
+    this.campaignForLostLeader()
     this.maybeProposeTick()
     this.maybeBalance()
     this.pump()
@@ -399,6 +405,36 @@ export class ShardReplica {
     this.leaving = true
   }
 
+  /**
+   * The connection to node `id` closed. If it was this follower's leader,
+   * the leader is most likely gone (a killed process's sockets close at
+   * once): forget it (Raft.forgetLeader) and campaign soon, instead of
+   * naming a dead leader to every caller until the election timeout runs
+   * out. The surviving replicas campaign one after the other in the
+   * shard's order of preference, two ticks apart, so they do not split the
+   * vote; each campaign starts with a pre-vote, which members that still
+   * hear the leader refuse. Requests that come meanwhile are held until
+   * the winner is known, as after a step-down (see hold).
+   */
+  peerDown(id: number): void {
+    if (this.closed || this.role !== 'follower' || this.leader !== id) return
+    this.raw.forgetLeader()
+    if (this.raw.status().lead !== 0) return // lease-based reads: the core keeps the leader
+    this.leader = 0
+    this.leaderLostAt = this.ticks
+    const rank = this.options.voters.filter((voter) => voter !== id).indexOf(this.options.nodeId)
+    this.campaignAt = this.ticks + 1 + 2 * Math.max(0, rank)
+    this.log.info({ leader: id, campaignInTicks: this.campaignAt - this.ticks }, 'lost the connection to the leader')
+    this.pump()
+  }
+
+  /** Campaigns at the tick peerDown chose, if no leader has come forward by then. */
+  private campaignForLostLeader(): void {
+    if (this.campaignAt === undefined || this.ticks < this.campaignAt) return
+    this.campaignAt = undefined
+    if (this.leader === 0 && this.role === 'follower') this.raw.campaign()
+  }
+
   /** Proposes a command; resolves once it is applied (or known not to be). */
   propose(command: ShardCommand): Promise<ShardReply<unknown>> {
     if (this.closed) return Promise.resolve({ ok: false, error: { code: 'UNAVAILABLE', message: 'the shard is stopping' } })
@@ -438,10 +474,12 @@ export class ShardReplica {
    * failed), and answered NOT_LEADER with the new leader once that leader is
    * known, so the caller goes there at once. Nothing was appended, so every
    * answer is exact. Linearizable reads that find this replica stepped down,
-   * or that it had not answered when it stepped down, wait the same way. A
-   * replica that did not just lead, or stepped down more than two election
-   * timeouts ago, still refuses at once when it knows no leader (it may be
-   * cut off from the others).
+   * or that it had not answered when it stepped down, wait the same way. So
+   * do requests to a follower whose leader's connection just closed (see
+   * peerDown): an election is about to start. A replica that did not just
+   * lose leadership or its leader, or did more than two election timeouts
+   * ago, still refuses at once when it knows no leader (it may be cut off
+   * from the others).
    */
   private hold(request: HeldRequest): void {
     if (this.held.length === 0) this.heldSince = this.ticks
@@ -449,12 +487,12 @@ export class ShardReplica {
   }
 
   /**
-   * Lost leadership at most two election timeouts ago and knows no leader
-   * yet: the winner is about to speak. Later, this replica is more likely
+   * Lost leadership, or its leader's connection, at most two election
+   * timeouts ago and knows no leader yet: the winner is about to speak. Later, this replica is more likely
    * cut off from the others.
    */
   private awaitingWinner(): boolean {
-    return this.leader === 0 && this.steppedDownAt !== undefined && this.ticks - this.steppedDownAt <= 2 * this.options.electionTicks
+    return this.leader === 0 && this.leaderLostAt !== undefined && this.ticks - this.leaderLostAt <= 2 * this.options.electionTicks
   }
 
   private takeHeld(): HeldRequest[] {
@@ -728,8 +766,8 @@ export class ShardReplica {
     this.role = ready.softState.role
     this.leader = ready.softState.lead
     if (this.leader !== 0) this.seenLeader = true
-    if (wasLeader && this.role !== 'leader') this.steppedDownAt = this.ticks
-    if (this.leader !== 0) this.steppedDownAt = undefined
+    if (wasLeader && this.role !== 'leader') this.leaderLostAt = this.ticks
+    if (this.leader !== 0) this.leaderLostAt = undefined
     if (wasLeader && this.role !== 'leader') {
       this.log.info({ term: this.term, leader: this.leader }, 'lost leadership')
       // Proposals in flight stay waiting: each is settled when this replica

@@ -24,14 +24,14 @@ function silentGateway(): { gateway: Gateway; asked: ShardMsg[] } {
   return { gateway, asked }
 }
 
-async function pair(t: TestScope) {
+async function pair(t: TestScope, local = silentGateway()) {
   const remote = silentGateway()
   // Node 1 dials node 2 (the lower id dials), so node 2 needs no address for node 1.
   const router2 = new PeerRouter({ localId: 2, listen: '127.0.0.1:0', peers: new Map([[1, '127.0.0.1:1']]), secret: 's', logger }, remote.gateway)
   await router2.start()
   const router1 = new PeerRouter(
     { localId: 1, listen: '127.0.0.1:0', peers: new Map([[2, router2.address]]), secret: 's', logger },
-    silentGateway().gateway,
+    local.gateway,
   )
   await router1.start()
   t.teardown(async () => {
@@ -66,4 +66,20 @@ t.test('a request to a node whose link is down fails UNAVAILABLE without waiting
   await waitFor('link down', () => router1.peers()[0]!.state === 'down')
   const reply = await router1.forward(2, 0, { type: 'get', key: 'k', stale: false }, 60_000)
   t.match(reply, { ok: false, error: { code: 'UNAVAILABLE', message: /not reachable/ } })
+})
+
+t.test('when the link to a node drops, every local shard replica is told once', async (t) => {
+  const local = silentGateway()
+  const told: { shard: number; msg: ShardMsg }[] = []
+  local.gateway.shards = [0, 1, 2].map((shard) => ({ tell: (msg: ShardMsg) => Boolean(told.push({ shard, msg })) })) as never
+  const { router1, router2 } = await pair(t, local)
+  t.same(told, [], 'nothing while the link comes up')
+  await router2.close()
+  await waitFor('link down', () => router1.peers()[0]!.state === 'down')
+  // The link keeps redialing (and failing) meanwhile: still one notice per replica.
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  t.same(
+    told,
+    [0, 1, 2].map((shard) => ({ shard, msg: { type: 'peer-down', node: 2 } })),
+  )
 })

@@ -380,3 +380,45 @@ t.test('linearizable reads that the old leader had not answered, or that come be
   await cluster.tick([2])
   for (const read of [pending, later]) t.match(await read, { ok: false, error: { code: 'NOT_LEADER', leaderId: 2 } })
 })
+
+t.test('followers whose leader connection closed elect a new leader at the next tick, in order of preference', async (t) => {
+  const cluster = await startCluster()
+  const [r2, r3] = [cluster.replicas.get(2)!, cluster.replicas.get(3)!]
+  const term = r2.status().term
+  r2.peerDown(1)
+  r3.peerDown(1)
+  t.equal(r2.status().leader, 0, 'the dead leader is forgotten')
+  const held = r3.propose(put('during'))
+  t.equal(await peek(held), 'pending', 'a proposal to a follower waits for the winner')
+  await cluster.tick([2, 3], among([2, 3]))
+  t.ok(r2.isLeader, 'replica 2, first in preference after 1, won at once')
+  t.equal(r2.status().term, term + 1)
+  t.match(await held, { ok: false, error: { code: 'NOT_LEADER', leaderId: 2 } })
+  const proposal = r2.propose(put('after'))
+  await cluster.flush(among([2, 3]))
+  t.match(await proposal, { ok: true })
+})
+
+t.test('a follower that alone lost the connection to a live leader disrupts nothing', async (t) => {
+  const cluster = await startCluster()
+  const [r1, r3] = [cluster.replicas.get(1)!, cluster.replicas.get(3)!]
+  const term = r1.status().term
+  const not1and3 = (m: Message) => !((m.from === 1 && m.to === 3) || (m.from === 3 && m.to === 1))
+  r3.peerDown(1)
+  for (let i = 0; i < 5; i++) await cluster.tick([1, 2, 3], not1and3)
+  t.ok(r1.isLeader, 'replica 2 still hears 1 and refused the pre-vote')
+  t.equal(r1.status().term, term)
+  t.equal(cluster.replicas.get(2)!.status().leader, 1)
+})
+
+t.test('a follower that loses its leader connection keeps the leader with lease-based reads', async (t) => {
+  const cluster = await startCluster({ readOnly: 'lease-based' })
+  const r2 = cluster.replicas.get(2)!
+  // With leases, a replica that starts waits an election timeout before it votes.
+  for (let i = 0; i < 3 * shardReplicaDefaults.electionTicks && !cluster.replicas.get(1)!.isLeader; i++) await cluster.tick([1, 2, 3])
+  t.equal(r2.status().leader, 1)
+  r2.peerDown(1)
+  t.equal(r2.status().leader, 1, 'the old leader may still serve reads from its lease')
+  await cluster.tick([2, 3], among([2, 3]))
+  t.notOk(r2.isLeader)
+})
