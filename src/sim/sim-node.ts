@@ -16,6 +16,8 @@ import type { SimEnvelope } from './wire.js'
 /** The part of the Raft core's RawNode the simulator drives. */
 export interface SimRaftCore {
   tick(): void
+  campaign(): void
+  forgetLeader(): void
   step(message: Message): void
   propose(data: Uint8Array): ProposeResult
   readIndex(ctx: Uint8Array): RaftResult
@@ -99,6 +101,8 @@ export class SimNode {
   readonly #writes = new Map<number, number>()
   readonly #reads = new Map<number, PendingRead>()
   #appliedSinceSnapshot = 0
+  /** Ticks until this follower campaigns for a leader whose connection closed (0: none planned). */
+  #campaignInTicks = 0
 
   constructor(id: NodeId, storage: MemoryStorage, options: NodeOptions, host: NodeHost) {
     this.id = id
@@ -178,6 +182,7 @@ export class SimNode {
     this.#reads.clear()
     this.#role = 'follower'
     this.#lead = 0
+    this.#campaignInTicks = 0
     if (this.#options.faults.forgetVoteOnCrash) {
       const { hardState } = this.storage.initialState()
       this.storage.setHardState({ ...hardState, vote: 0 })
@@ -187,7 +192,22 @@ export class SimNode {
   tick(): void {
     if (this.#core === null) return
     this.#core.tick()
+    if (this.#campaignInTicks > 0 && --this.#campaignInTicks === 0 && this.#role === 'follower' && this.#lead === 0) this.#core.campaign()
     this.#pump()
+  }
+
+  /**
+   * The connection to `id` closed, as Troupe's peer router reports it: a
+   * follower of `id` forgets it and campaigns soon, in the voters' order
+   * (as ShardReplica.peerDown does).
+   */
+  peerDown(id: NodeId): void {
+    if (this.#core === null || this.#role !== 'follower' || this.#lead !== id) return
+    this.#core.forgetLeader()
+    this.#pump()
+    if (this.#options.readOnly === 'lease-based') return // the core keeps its leader (see Raft.forgetLeader)
+    const rank = this.#confState.voters.filter((voter) => voter !== id).indexOf(this.id)
+    this.#campaignInTicks = 1 + 2 * Math.max(0, rank)
   }
 
   receive(envelope: SimEnvelope): void {

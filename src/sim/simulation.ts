@@ -353,6 +353,8 @@ class Simulation {
     node.crash()
     this.#stats.crashes++
     this.#trace.record(this.#queue.nowMs, `CRASH n${node.id} ${describeDurable(node)}`)
+    // A killed process's connections close at once: its peers hear of it.
+    for (const other of running) if (other !== node) other.peerDown(node.id)
     const downMs = 1 + this.#faultRng.nextInt(this.#options.faults.downtimeMaxMs)
     this.#after(downMs, null, () => this.#restart(node))
   }
@@ -374,6 +376,10 @@ class Simulation {
     this.#network.partition(side, rest)
     this.#stats.partitions++
     this.#trace.record(this.#queue.nowMs, `PARTITION [${side.join(',')}] | [${rest.join(',')}]`)
+    // The connections across the cut break, while the leader may live on
+    // (one-way blocks below break none): the followers that lose their
+    // leader forget it and elect another at once.
+    for (const id of side) for (const other of rest) this.#linkDown(id, other)
     this.#scheduleHeal()
   }
 
@@ -387,6 +393,12 @@ class Simulation {
     this.#stats.partitions++
     this.#trace.record(this.#queue.nowMs, `BLOCK n${from}>n${to} (one way)`)
     this.#scheduleHeal()
+  }
+
+  /** The connection between `a` and `b` closed: each hears that the other is gone. */
+  #linkDown(a: NodeId, b: NodeId): void {
+    this.#nodes.get(a)?.peerDown(b)
+    this.#nodes.get(b)?.peerDown(a)
   }
 
   #scheduleHeal(): void {
