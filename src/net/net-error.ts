@@ -15,6 +15,7 @@ export type NetErrorCode =
   | 'AUTH_MISMATCH' // one side has a cluster secret, the other has none
   | 'AUTH_FAILED' // the peer's proof of the cluster secret is wrong
   | 'UNEXPECTED_PEER' // the peer's node id is not the one expected (or not acceptable)
+  | 'KNOCK' // the peer dialed a node that dials it (the lower id dials): refused, and that node dials now
   | 'PEER_REJECTED' // the remote side refused our handshake (its code is in `remoteCode`)
   | 'TOO_MANY_HANDSHAKES' // the server is at its limit of unauthenticated connections
   | 'CONNECT_FAILED' // the TCP connection could not be established
@@ -23,6 +24,13 @@ export type NetErrorCode =
   | 'IDLE_TIMEOUT' // nothing arrived from the peer within idleTimeoutMs
   | 'REPLACED' // a newer connection from the same peer took this one's place
   | 'CLOSED' // closed locally
+
+/**
+ * Why an acceptor refuses a node during the handshake (see checkRemote): a
+ * reason alone is UNEXPECTED_PEER; a knock (PeerLink) is expected and is
+ * not logged as a failure.
+ */
+export type RemoteRefusal = string | { code: 'KNOCK'; reason: string }
 
 export class NetError extends Error {
   readonly code: NetErrorCode

@@ -23,7 +23,7 @@ import { performance } from 'node:perf_hooks'
 import type { Logger } from 'pino'
 import { FrameDecoder, NO_FRAME } from './frame-decoder.js'
 import { FrameEncoder } from './frame-encoder.js'
-import { NetError, isNetError } from './net-error.js'
+import { NetError, isNetError, type RemoteRefusal } from './net-error.js'
 import { OutboundQueue } from './outbound-queue.js'
 import { resolveConnectionOptions, type PeerConnectionOptions, type ResolvedConnectionOptions } from './peer-connection-options.js'
 import { HANDSHAKE_MAX_FRAME_BYTES, PeerHandshake, type PeerIdentity, type PeerRole } from './peer-handshake.js'
@@ -32,7 +32,7 @@ import { HANDSHAKE_MAX_FRAME_BYTES, PeerHandshake, type PeerIdentity, type PeerR
 export interface HandshakeSideOptions {
   role: PeerRole
   expectedRemoteId?: number | undefined
-  checkRemote?: ((remoteId: number) => string | undefined) | undefined
+  checkRemote?: ((remoteId: number) => RemoteRefusal | undefined) | undefined
   /** For tests only: speak another protocol version. */
   protocolVersion?: number | undefined
 }
@@ -294,7 +294,9 @@ function runHandshake(socket: Socket, options: ResolvedConnectionOptions, side: 
       if (settled) return
       settled = true
       cleanup()
-      logger.warn({ code: error.code, remoteCode: error.remoteCode }, `peer handshake failed: ${error.message}`)
+      // A knock's refusal is the expected answer on both sides (see PeerLink.redialNow).
+      const knock = error.code === 'KNOCK' || error.remoteCode === 'KNOCK'
+      logger[knock ? 'debug' : 'warn']({ code: error.code, remoteCode: error.remoteCode }, `peer handshake failed: ${error.message}`)
       if (farewell === undefined || socket.destroyed) {
         socket.destroy()
       } else {

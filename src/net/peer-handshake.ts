@@ -14,7 +14,7 @@
 // connection (new nonces), and a side's proof cannot be reflected back to it
 // (the role differs). The exact layout is in src/net/README.md.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
-import { NetError, type NetErrorCode } from './net-error.js'
+import { NetError, type NetErrorCode, type RemoteRefusal } from './net-error.js'
 
 export const PEER_PROTOCOL_VERSION = 1
 export const HANDSHAKE_NONCE_BYTES = 32
@@ -62,7 +62,7 @@ export interface PeerHandshakeOptions {
   /** The node id the dialer meant to reach. */
   expectedRemoteId?: number | undefined
   /** Returns a reason to refuse a remote node id (unknown node, wrong dialing direction), or undefined to accept it. */
-  checkRemote?: ((remoteId: number) => string | undefined) | undefined
+  checkRemote?: ((remoteId: number) => RemoteRefusal | undefined) | undefined
   /** For tests: fixed nonce bytes and another protocol version. */
   nonce?: Uint8Array | undefined
   version?: number | undefined
@@ -166,8 +166,9 @@ export class PeerHandshake {
     if (expected !== undefined && hello.nodeId !== expected) {
       return this.#refuse('UNEXPECTED_PEER', `expected node ${expected} at this address, found node ${hello.nodeId}`)
     }
-    const reason = this.#options.checkRemote?.(hello.nodeId)
-    if (reason !== undefined) return this.#refuse('UNEXPECTED_PEER', `node ${hello.nodeId} refused: ${reason}`)
+    const refusal = this.#options.checkRemote?.(hello.nodeId)
+    if (typeof refusal === 'string') return this.#refuse('UNEXPECTED_PEER', `node ${hello.nodeId} refused: ${refusal}`)
+    if (refusal !== undefined) return this.#refuse(refusal.code, `node ${hello.nodeId} refused: ${refusal.reason}`)
     this.#phase = 'await-proof'
     const mac = this.#secret === undefined ? null : this.#mac(this.#options.role)
     return { status: 'continue', send: [{ type: PROOF_TYPE, mac }] }

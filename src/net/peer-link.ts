@@ -69,6 +69,12 @@ export interface PeerLinkOptions extends PeerConnectionOptions {
   onStateChange?: ((event: PeerLinkEvent) => void) | undefined
 }
 
+/** How often an accepting link that waits for its peer knocks (see #knock), before jitter. */
+const knockEveryMs = 1_000
+
+/** The least time between two dials that knocks bring forward (see redialNow). */
+const redialNowGapMs = 100
+
 export class PeerLink {
   readonly remoteId: number
   readonly dials: boolean
@@ -82,6 +88,10 @@ export class PeerLink {
   #connection: PeerConnection | undefined
   #attempt = 0
   #cancelRedial: (() => void) | undefined
+  /** When this link last started a dial (performance.now()), to bound redialNow. */
+  #lastDialAt = Number.NEGATIVE_INFINITY
+  /** Cancels the next knock of an accepting link (see #knock). */
+  #cancelKnock: (() => void) | undefined
   #dialAbort: AbortController | undefined
   readonly #stats: PeerLinkStats = { messagesSent: 0, droppedDisconnected: 0, droppedOverflow: 0, connects: 0, dialFailures: 0 }
 
@@ -121,7 +131,22 @@ export class PeerLink {
   start(): void {
     if (this.#state !== 'idle') return
     if (this.dials) this.#dial()
-    else this.#setState('waiting')
+    else this.#wait()
+  }
+
+  /**
+   * The node this link dials has knocked (it dialed in, which the
+   * one-connection rule refuses; see #knock): it has just started, or lost
+   * its link to this node. If this link is waiting out a backoff delay, it
+   * dials now instead: after a long outage that delay reaches maxDelayMs,
+   * and the restarted node would wait that long for this link. At most one
+   * early dial per redialNowGapMs, so knocks cannot make it dial in a loop.
+   */
+  redialNow(): void {
+    if (!this.dials || this.#state !== 'backoff') return
+    if (performance.now() - this.#lastDialAt < redialNowGapMs) return
+    this.#cancelRedial?.()
+    this.#dial()
   }
 
   /** The peer moved; used from the next dial on. */
@@ -168,6 +193,8 @@ export class PeerLink {
     if (this.#state === 'closed') return
     this.#cancelRedial?.()
     this.#cancelRedial = undefined
+    this.#cancelKnock?.()
+    this.#cancelKnock = undefined
     this.#dialAbort?.abort()
     this.#dialAbort = undefined
     const connection = this.#connection
@@ -179,6 +206,7 @@ export class PeerLink {
   #dial(): void {
     this.#cancelRedial = undefined
     if (this.#state === 'closed') return
+    this.#lastDialAt = performance.now()
     this.#setState('connecting')
     const abort = new AbortController()
     this.#dialAbort = abort
@@ -203,6 +231,8 @@ export class PeerLink {
   }
 
   #adopt(connection: PeerConnection): void {
+    this.#cancelKnock?.()
+    this.#cancelKnock = undefined
     const previous = this.#connection
     this.#connection = connection
     previous?.close(new NetError('REPLACED', `a newer connection from node ${this.remoteId} replaced this one`))
@@ -222,7 +252,41 @@ export class PeerLink {
     if (this.#connection !== connection || this.#state === 'closed') return
     this.#connection = undefined
     if (this.dials) this.#redialLater(error)
-    else this.#setState('waiting', error)
+    else this.#wait(error)
+  }
+
+  /** Accepting side: waits for the peer to dial in, knocking meanwhile. */
+  #wait(error?: NetError): void {
+    this.#setState('waiting', error)
+    this.#knock()
+  }
+
+  /**
+   * An accepting link cannot dial, and the peer that dials it may be waiting
+   * out a backoff delay of up to maxDelayMs (this node was away). So while
+   * this link waits, it knocks every knockEveryMs: it opens a connection,
+   * which the peer refuses during the handshake but which makes it dial now
+   * (see redialNow). A knock carries no message and needs no answer;
+   * whatever it gets is closed, and its failures are expected.
+   */
+  #knock(): void {
+    this.#cancelKnock?.()
+    this.#cancelKnock = undefined
+    if (this.#state !== 'waiting' || this.#address === undefined) return
+    const abort = new AbortController()
+    // The peer's refusal is the expected answer: not a warning (this link logs it at debug).
+    dialPeer(this.#address, { ...this.#options, logger: silentLogger(), expectedRemoteId: this.remoteId, signal: abort.signal }).then(
+      (connection) => connection.close(),
+      (error: NetError) => this.#logger.debug({ code: error.code }, `knock: ${error.message}`),
+    )
+    const cancel = this.#schedule(() => {
+      abort.abort()
+      this.#knock()
+    }, backoffDelayMs(0, { ...this.#backoff, initialDelayMs: knockEveryMs }, this.#random))
+    this.#cancelKnock = () => {
+      abort.abort()
+      cancel()
+    }
   }
 
   #redialLater(error: NetError): void {

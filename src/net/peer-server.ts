@@ -9,7 +9,7 @@
 import { createServer, type Server, type Socket } from 'node:net'
 import type { Logger } from 'pino'
 import { silentLogger } from './logger.js'
-import { NetError } from './net-error.js'
+import { NetError, type RemoteRefusal } from './net-error.js'
 import { parsePeerAddress, type PeerAddress } from './peer-address.js'
 import { PeerConnection } from './peer-connection.js'
 import { resolveConnectionOptions, type PeerConnectionOptions } from './peer-connection-options.js'
@@ -20,7 +20,7 @@ export interface PeerServerOptions extends PeerConnectionOptions {
   /** Verified connections; the callback owns them (call start() on each). */
   onConnection(connection: PeerConnection): void
   /** Returns a reason to refuse a remote node id during its handshake, or undefined to accept it. */
-  checkRemote?: ((remoteId: number) => string | undefined) | undefined
+  checkRemote?: ((remoteId: number) => RemoteRefusal | undefined) | undefined
   /** Handshakes that failed (for metrics and tests; the failure is logged either way). */
   onHandshakeFailed?: ((error: NetError, remoteAddress: string) => void) | undefined
   /** At most this many sockets may be handshaking at once. */

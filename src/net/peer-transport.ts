@@ -1,11 +1,12 @@
 // The node's whole peer network: one PeerServer on the peer address and one
 // PeerLink per remote node, with the one-connection-per-pair rule applied on
 // both ends (the lower id dials; the server refuses, during the handshake,
-// any node that is unknown or that this node should be dialing itself).
+// any node that is unknown or that this node should be dialing itself, and
+// takes such a connection as a knock: dial that node now).
 import type { Logger } from 'pino'
 import type { BackoffOptions } from './backoff.js'
 import { silentLogger } from './logger.js'
-import { NetError } from './net-error.js'
+import { NetError, type RemoteRefusal } from './net-error.js'
 import type { PeerAddress } from './peer-address.js'
 import type { PeerConnectionOptions } from './peer-connection-options.js'
 import { checkNodeId } from './peer-handshake.js'
@@ -122,10 +123,14 @@ export class PeerTransport {
     await this.#server?.close()
   }
 
-  #checkInbound(remoteId: number): string | undefined {
+  #checkInbound(remoteId: number): RemoteRefusal | undefined {
     const link = this.#links.get(remoteId)
     if (link === undefined) return 'not a peer of this node'
-    if (link.dials) return `node ${this.localId} dials node ${remoteId} (the lower id dials), not the other way round`
+    if (link.dials) {
+      // The peer knocked (PeerLink.#knock): it waits for this node to dial.
+      link.redialNow()
+      return { code: 'KNOCK', reason: `node ${this.localId} dials node ${remoteId} (the lower id dials); it dials now` }
+    }
     return undefined
   }
 }

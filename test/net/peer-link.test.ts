@@ -194,3 +194,49 @@ t.test('a connection from another node, or to a dialing link, is refused by atta
   t.throws(() => new PeerLink({ localId: 1, remoteId: 2, onMessages: () => {} }), { code: 'INVALID_CONFIG' }, 'a dialing link needs an address')
   t.throws(() => new PeerLink({ localId: 1, remoteId: 1, onMessages: () => {} }), { code: 'INVALID_CONFIG' })
 })
+
+t.test('an accepting link knocks on its peer while it waits, every 0.5–1 s, and stops once closed', async (t) => {
+  let knocks = 0
+  const server = await PeerServer.listen({
+    localId: 1,
+    listen: '127.0.0.1:0',
+    checkRemote: () => {
+      knocks++
+      return 'node 1 dials node 2'
+    },
+    onConnection: (c) => c.close(),
+  })
+  t.teardown(() => server.close())
+  const clock = manualSchedule()
+  const link = new PeerLink({ localId: 2, remoteId: 1, address: `127.0.0.1:${server.address.port}`, schedule: clock.schedule, onMessages: () => {} })
+  t.teardown(() => link.close())
+  link.start()
+  t.equal(link.state, 'waiting')
+  await waitFor('first knock', () => knocks === 1)
+  t.equal(clock.pending.length, 1)
+  t.ok(clock.pending[0]!.delayMs >= 500 && clock.pending[0]!.delayMs <= 1_000, `next knock in ${clock.pending[0]!.delayMs} ms`)
+  clock.fireNext()
+  await waitFor('second knock', () => knocks === 2)
+  link.close()
+  t.equal(clock.pending.at(-1)!.cancelled, true, 'no knock after close')
+})
+
+t.test('redialNow dials at once during backoff, at most once per 100 ms', async (t) => {
+  const clock = manualSchedule()
+  // Port 1 on loopback: nothing listens there, the dial fails at once.
+  const link = new PeerLink({ localId: 1, remoteId: 2, address: '127.0.0.1:1', schedule: clock.schedule, onMessages: () => {} })
+  t.teardown(() => link.close())
+  link.start()
+  await waitFor('backoff', () => link.state === 'backoff')
+  link.redialNow()
+  t.equal(clock.pending[0]!.cancelled, false, 'too soon after the last dial: the knock is ignored')
+  await new Promise((resolve) => setTimeout(resolve, 120))
+  link.redialNow()
+  t.equal(clock.pending[0]!.cancelled, true, 'the scheduled redial gave way to a dial now')
+  await waitFor('failed again', () => link.stats.dialFailures === 2)
+  const accepting = new PeerLink({ localId: 2, remoteId: 1, onMessages: () => {} })
+  t.teardown(() => accepting.close())
+  accepting.start()
+  accepting.redialNow()
+  t.equal(accepting.state, 'waiting', 'an accepting link never dials')
+})

@@ -70,7 +70,7 @@ t.test('a higher id dialing a lower one, or an unknown node, is refused in the h
 
   const wrongWay = await dialPeer(addressOf(low), { localId: 2, expectedRemoteId: 1 }).catch((e: NetError) => e)
   t.equal((wrongWay as NetError).code, 'PEER_REJECTED')
-  t.equal((wrongWay as NetError).remoteCode, 'UNEXPECTED_PEER')
+  t.equal((wrongWay as NetError).remoteCode, 'KNOCK', 'refused, and taken as a knock')
   const stranger = await dialPeer(addressOf(high), { localId: 7, expectedRemoteId: 2 }).catch((e: NetError) => e)
   t.equal((stranger as NetError).remoteCode, 'UNEXPECTED_PEER')
   t.equal(low.transport.link(2)!.connected, true, 'the existing link is undisturbed')
@@ -121,4 +121,24 @@ t.test('a peer whose address changes is dialed at the new address from the next 
   t.equal(a.transport.send(2, 'found you'), true)
   await waitFor('delivered', () => b.received.length === 1)
   t.same(b.received, [{ from: 1, message: 'found you' }])
+})
+
+t.test('a restarted higher id knocks, and the lower id dials it at once instead of waiting out its backoff', async (t) => {
+  // Backoff of 20 s: without the knock, node 1 would not dial again during this test.
+  const backoff = { initialDelayMs: 20_000, maxDelayMs: 20_000, jitterRatio: 0 }
+  const low = await startNode(t, 1, { backoff })
+  const first = await startNode(t, 2)
+  const highAddress = addressOf(first)
+  low.transport.addPeer(2, highAddress)
+  first.transport.addPeer(1, addressOf(low))
+  await waitFor('linked', () => low.transport.link(2)!.connected)
+  await first.transport.close()
+  await waitFor('node 1 waits out its backoff', () => low.transport.link(2)!.state === 'backoff')
+
+  const again = await startNode(t, 2, { listen: highAddress })
+  again.transport.addPeer(1, addressOf(low))
+  await waitFor('linked again', () => low.transport.link(2)!.connected && again.transport.link(1)!.connected)
+  t.equal(low.transport.link(2)!.stats.connects, 2)
+  t.ok(again.transport.send(1, 'back'))
+  await waitFor('delivered', () => low.received.length === 1)
 })
