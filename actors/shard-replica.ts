@@ -432,7 +432,8 @@ export class ShardReplica {
   private campaignForLostLeader(): void {
     if (this.campaignAt === undefined || this.ticks < this.campaignAt) return
     this.campaignAt = undefined
-    if (this.leader === 0 && this.role === 'follower') this.raw.campaign()
+    // A stopping node takes no leadership (see leave): the other replicas campaign.
+    if (this.leader === 0 && this.role === 'follower' && !this.leaving) this.raw.campaign()
   }
 
   /** Proposes a command; resolves once it is applied (or known not to be). */

@@ -399,6 +399,17 @@ t.test('followers whose leader connection closed elect a new leader at the next 
   t.match(await proposal, { ok: true })
 })
 
+t.test('a replica of a stopping node does not campaign when its leader connection closes; the next in preference does', async (t) => {
+  const cluster = await startCluster()
+  const [r2, r3] = [cluster.replicas.get(2)!, cluster.replicas.get(3)!]
+  r2.leave()
+  r2.peerDown(1)
+  r3.peerDown(1)
+  for (let i = 0; i < 3; i++) await cluster.tick([2, 3], among([2, 3]))
+  t.notOk(r2.isLeader)
+  t.ok(r3.isLeader, 'replica 3 campaigned two ticks after replica 2 would have')
+})
+
 t.test('a follower that alone lost the connection to a live leader disrupts nothing', async (t) => {
   const cluster = await startCluster()
   const [r1, r3] = [cluster.replicas.get(1)!, cluster.replicas.get(3)!]
