@@ -489,8 +489,8 @@ export class ShardReplica {
 
   /**
    * Lost leadership, or its leader's connection, at most two election
-   * timeouts ago and knows no leader yet: the winner is about to speak. Later, this replica is more likely
-   * cut off from the others.
+   * timeouts ago and knows no leader yet: the winner is about to speak.
+   * Later, this replica is more likely cut off from the others.
    */
   private awaitingWinner(): boolean {
     return this.leader === 0 && this.leaderLostAt !== undefined && this.ticks - this.leaderLostAt <= 2 * this.options.electionTicks
