@@ -54,13 +54,19 @@ interface PendingForward {
 }
 
 /**
- * Requests the gateway may run again when their answer is lost: reads, and
+ * Requests the gateway may run again when their answer is lost: reads;
  * receives (a receive that did happen on the lost node only hides its
  * messages until their visibility timeout, as a lost receive answer does
- * anywhere). Proposals and leadership transfers are not.
+ * anywhere); and sends whose every message has a dedupId (run again, a send
+ * that did commit is answered with the same ids and counted in
+ * `duplicates`, as when the SDK retries one). Other proposals and
+ * leadership transfers are not.
  */
 function retrySafe(msg: ShardMsg): boolean {
-  return msg.type !== 'propose' && msg.type !== 'transfer'
+  if (msg.type === 'transfer') return false
+  if (msg.type !== 'propose') return true
+  const { command } = msg
+  return command.type === 'queue.send' && command.messages.every((message) => message.dedupId !== undefined)
 }
 
 /** Forwarded requests waiting for an answer, per node; beyond it UNAVAILABLE. */

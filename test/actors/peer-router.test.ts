@@ -60,6 +60,20 @@ t.test('requests forwarded to a node whose link drops end at once: reads UNAVAIL
   t.equal(router1.peers()[0]!.state, 'down')
 })
 
+t.test('a forwarded send whose every message has a dedupId may be run again when the link drops; one without is not', async (t) => {
+  const { router1, router2, remote } = await pair(t)
+  const send = (dedupIds: (string | undefined)[]): ShardMsg => ({
+    type: 'propose',
+    command: { type: 'queue.send', queue: 'q', messages: dedupIds.map((dedupId) => ({ body: 'b', ...(dedupId ? { dedupId } : {}) })) } as never,
+  })
+  const deduplicated = router1.forward(2, 0, send(['a', 'b']), 60_000)
+  const mixed = router1.forward(2, 0, send(['c', undefined]), 60_000)
+  await waitFor('the remote node holds both', () => remote.asked.length === 2)
+  await router2.close()
+  t.match(await deduplicated, { ok: false, error: { code: 'UNAVAILABLE' } }, 'the gateway retries it on the next leader')
+  t.match(await mixed, { ok: false, error: { code: 'TIMEOUT' } })
+})
+
 t.test('a request to a node whose link is down fails UNAVAILABLE without waiting', async (t) => {
   const { router1, router2 } = await pair(t)
   await router2.close()
