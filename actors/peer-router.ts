@@ -58,8 +58,8 @@ interface PendingForward {
  * receives (a receive that did happen on the lost node only hides its
  * messages until their visibility timeout, as a lost receive answer does
  * anywhere); and sends whose every message has a dedupId (run again, a send
- * that did commit is answered with the same ids and counted in
- * `duplicates`, as when the SDK retries one). Other proposals and
+ * that did commit is answered with the same ids, as when the SDK retries
+ * one). Other proposals and
  * leadership transfers are not.
  */
 function retrySafe(msg: ShardMsg): boolean {
