@@ -75,12 +75,13 @@ class HttpLoadClient implements LoadClient {
     await this.expect('DELETE', `/v1/queues/${queue}`, [204, 404])
   }
 
-  async send(queue: string, body: unknown): Promise<void> {
-    await this.expect('POST', `/v1/queues/${queue}/messages`, [201], JSON.stringify({ body }))
+  async send(queue: string, body: unknown, dedupId?: string): Promise<void> {
+    await this.expect('POST', `/v1/queues/${queue}/messages`, [201], JSON.stringify(dedupId === undefined ? { body } : { body, dedupId }))
   }
 
-  async sendBatch(queue: string, bodies: unknown[]): Promise<void> {
-    await this.expect('POST', `/v1/queues/${queue}/messages`, [201], JSON.stringify({ messages: bodies.map((body) => ({ body })) }))
+  async sendBatch(queue: string, bodies: unknown[], dedupIds?: string[]): Promise<void> {
+    const messages = bodies.map((body, i) => (dedupIds === undefined ? { body } : { body, dedupId: dedupIds[i] }))
+    await this.expect('POST', `/v1/queues/${queue}/messages`, [201], JSON.stringify({ messages }))
   }
 
   async receive(queue: string, options: ReceiveOptions): Promise<ReceivedMessage[]> {

@@ -1,6 +1,7 @@
 // ingest (k6/ingest.js): many producers. Most operations send one message;
 // one in `batchEvery` sends a batch of `batchSize`. With `queues` > 1 the
 // operations go round robin over that many queues, so over several shards.
+// With `dedup`, every message carries a dedupId unique in the run.
 import { inParallel, type OperationResult, type Scenario, type ScenarioSettings } from './scenario.js'
 import type { LoadClient } from './transport.js'
 
@@ -22,10 +23,11 @@ export function ingestScenario(settings: ScenarioSettings): Scenario {
       const queue = queues[sequence % queues.length]!
       if (sequence % settings.batchEvery === settings.batchEvery - 1) {
         const bodies = Array.from({ length: settings.batchSize }, (_, i) => ({ n: sequence, i, payload }))
-        await client.sendBatch(queue, bodies)
+        const dedupIds = settings.dedup ? bodies.map((_, i) => `${settings.runId}-${sequence}-${i}`) : undefined
+        await client.sendBatch(queue, bodies, dedupIds)
         return { kind: 'send-batch', items: settings.batchSize }
       }
-      await client.send(queue, { n: sequence, payload })
+      await client.send(queue, { n: sequence, payload }, settings.dedup ? `${settings.runId}-${sequence}` : undefined)
       return { kind: 'send', items: 1 }
     },
     async teardown(client: LoadClient) {

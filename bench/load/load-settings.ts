@@ -96,6 +96,7 @@ export function parseLoadSettings(options: Map<string, string | true>, env: Node
       queues: atMost('queues', numberOption(options, 'queues', d.queues, true), MAX_QUEUES),
       batchSize: atMost('batch-size', numberOption(options, 'batch-size', d.batchSize, true), 1000),
       batchEvery: numberOption(options, 'batch-every', d.batchEvery, true),
+      dedup: options.has('dedup'),
       prefill: numberOption(options, 'prefill', d.prefill, true),
       receiveMax: atMost('receive-max', numberOption(options, 'receive-max', d.receiveMax, true), 100),
       waitMs: atMost('wait-ms', nonNegativeOption(options, 'wait-ms', d.waitMs), 20_000),

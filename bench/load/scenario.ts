@@ -39,6 +39,8 @@ export interface ScenarioSettings {
   /** ingest: one operation in `batchEvery` is a batch of `batchSize` messages. */
   batchSize: number
   batchEvery: number
+  /** ingest: every message carries a dedupId unique in the run, so the node may run a send again after losing its leader. */
+  dedup: boolean
   /** drain: messages sent before the measurement. */
   prefill: number
   /** drain, mixed: receive up to this many per call, long-polling `waitMs`. */
@@ -55,6 +57,7 @@ export const DEFAULT_SCENARIO_SETTINGS: Omit<ScenarioSettings, 'runId'> = {
   queues: 1,
   batchSize: 10,
   batchEvery: 10,
+  dedup: false,
   prefill: 100_000,
   receiveMax: 10,
   waitMs: 1000,

@@ -25,12 +25,12 @@ class TcpLoadClient implements LoadClient {
     await this.sdk.queues.delete(queue)
   }
 
-  async send(queue: string, body: unknown): Promise<void> {
-    await this.sdk.queues.send(queue, body)
+  async send(queue: string, body: unknown, dedupId?: string): Promise<void> {
+    await this.sdk.queues.send(queue, body, dedupId === undefined ? {} : { dedupId })
   }
 
-  async sendBatch(queue: string, bodies: unknown[]): Promise<void> {
-    await this.sdk.queues.sendBatch(queue, bodies.map((body) => ({ body })))
+  async sendBatch(queue: string, bodies: unknown[], dedupIds?: string[]): Promise<void> {
+    await this.sdk.queues.sendBatch(queue, bodies.map((body, i) => (dedupIds === undefined ? { body } : { body, dedupId: dedupIds[i]! })))
   }
 
   async receive(queue: string, options: ReceiveOptions): Promise<ReceivedMessage[]> {

@@ -16,8 +16,10 @@ export interface ReceiveOptions {
 export interface LoadClient {
   createQueue(queue: string): Promise<void>
   deleteQueue(queue: string): Promise<void>
-  send(queue: string, body: unknown): Promise<void>
-  sendBatch(queue: string, bodies: unknown[]): Promise<void>
+  /** With `dedupId`, a send the node runs twice (a retry) adds the message once. */
+  send(queue: string, body: unknown, dedupId?: string): Promise<void>
+  /** `dedupIds`, when given, has one id per body. */
+  sendBatch(queue: string, bodies: unknown[], dedupIds?: string[]): Promise<void>
   receive(queue: string, options: ReceiveOptions): Promise<ReceivedMessage[]>
   ack(queue: string, receipts: string[]): Promise<void>
   kvPut(key: string, value: Buffer): Promise<void>
