@@ -3,11 +3,12 @@
 // of BATCH messages. Measures the rate of acknowledged (committed) sends and
 // their latency; with the node's default `--sync always`, each answer waits
 // for an fdatasync. See README.md for the knobs.
+import exec from 'k6/execution'
 import { Counter } from 'k6/metrics'
 import { envFlag, envInt } from './lib/env.js'
 import { assertBatchFits, createQueue, deleteQueue, sendBatch, sendOne } from './lib/queue-api.js'
 import { ROUTES } from './lib/routes.js'
-import { loadKnobs, loadScenario, queueForIteration, runQueues, SUMMARY_TREND_STATS, thresholds, vusKnob } from './lib/scenarios.js'
+import { loadKnobs, loadScenario, queueForIteration, runPrefix, runQueues, SUMMARY_TREND_STATS, thresholds, vusKnob } from './lib/scenarios.js'
 
 const load = loadKnobs()
 const VUS = vusKnob('VUS', 20)
@@ -16,6 +17,9 @@ const BATCH = envInt('BATCH', 100, 1, 1000)
 const QUEUES = envInt('QUEUES', 4, 1, 1000)
 const BODY_BYTES = envInt('BODY_BYTES', 100, 0, 900_000)
 const P99_MS = envInt('P99_MS', 500, 1, 600_000)
+// Every message carries a dedupId unique in the run: a node may then run a
+// send again on the next leader when the leader dies, instead of 504.
+const DEDUP = envFlag('DEDUP')
 assertBatchFits('BATCH x BODY_BYTES', BATCH, BODY_BYTES)
 
 /** @type {import('k6/options').Options} */
@@ -34,18 +38,23 @@ export const options = {
 const messagesSent = new Counter('troupe_messages_sent')
 const payload = 'x'.repeat(BODY_BYTES)
 
-/** @typedef {{ queues: string[], owned: boolean }} RunData */
+/** @typedef {{ queues: string[], owned: boolean, dedupPrefix: string }} RunData */
 
 /** @returns {RunData} */
 export function setup() {
   const run = runQueues('ingest', QUEUES)
   for (const queue of run.queues) createQueue(queue, {})
-  return run
+  return { ...run, dedupPrefix: runPrefix('ingest') }
+}
+
+/** With DEDUP=1, a dedupId unique in the run for this iteration. @param {RunData} data */
+function iterationDedupId(data) {
+  return DEDUP ? `${data.dedupPrefix}-${exec.scenario.name}-${exec.vu.idInTest}-${exec.vu.iterationInScenario}` : undefined
 }
 
 /** One producer iteration: one message. @param {RunData} data */
 export default function (data) {
-  if (sendOne(queueForIteration(data.queues), payload) !== undefined) messagesSent.add(1)
+  if (sendOne(queueForIteration(data.queues), payload, iterationDedupId(data)) !== undefined) messagesSent.add(1)
 }
 
 /** One batch producer iteration: BATCH messages in one request. @param {RunData} data */
@@ -53,7 +62,8 @@ export function produceBatch(data) {
   /** @type {string[]} */
   const bodies = []
   for (let i = 0; i < BATCH; i++) bodies.push(payload)
-  messagesSent.add(sendBatch(queueForIteration(data.queues), bodies))
+  const dedupId = iterationDedupId(data)
+  messagesSent.add(sendBatch(queueForIteration(data.queues), bodies, dedupId === undefined ? undefined : bodies.map((_, i) => `${dedupId}-${i}`)))
 }
 
 /** Deletes the queues this run created (KEEP=1 keeps them for inspection). @param {RunData} data */

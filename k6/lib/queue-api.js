@@ -73,10 +73,11 @@ export function deleteQueue(name) {
  * Sends one message.
  * @param {string} queue
  * @param {unknown} body
+ * @param {string} [dedupId] a send repeated with it adds the message once
  * @returns {string | undefined} its id
  */
-export function sendOne(queue, body) {
-  const response = send(ROUTES.send, { name: queue }, { json: { body } })
+export function sendOne(queue, body, dedupId) {
+  const response = send(ROUTES.send, { name: queue }, { json: dedupId === undefined ? { body } : { body, dedupId } })
   const answer = jsonOf(response)
   const id = isObject(answer) && typeof answer['id'] === 'string' ? answer['id'] : undefined
   check(response, {
@@ -90,10 +91,12 @@ export function sendOne(queue, body) {
  * Sends a batch (all or nothing).
  * @param {string} queue
  * @param {unknown[]} bodies 1 to 1000
+ * @param {string[]} [dedupIds] one per body
  * @returns {number} messages sent: the batch size, or 0 when the answer is wrong
  */
-export function sendBatch(queue, bodies) {
-  const response = send(ROUTES.sendBatch, { name: queue }, { json: { messages: bodies.map((body) => ({ body })) } })
+export function sendBatch(queue, bodies, dedupIds) {
+  const messages = bodies.map((body, i) => (dedupIds === undefined ? { body } : { body, dedupId: dedupIds[i] }))
+  const response = send(ROUTES.sendBatch, { name: queue }, { json: { messages } })
   return checkBatchAnswer(response, bodies.length, ROUTES.sendBatch.tag)
 }
 
