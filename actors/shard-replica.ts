@@ -14,6 +14,7 @@ import {
   RawNode,
   createRng,
   decodeConfChange,
+  lostLeaderCampaignTicks,
   type ConfState,
   type Entry,
   type HardState,
@@ -248,8 +249,6 @@ export class ShardReplica {
    * peerDown); cleared once it knows a leader (see awaitingWinner).
    */
   private leaderLostAt: number | undefined
-  /** The tick at which this follower campaigns for a leader that went away (see peerDown). */
-  private campaignAt: number | undefined
   /** Whether this replica has known a leader since it started (see campaignAtStart). */
   private seenLeader = false
 
@@ -349,7 +348,6 @@ export class ShardReplica {
     this.ticks++
     this.ticksAsLeader = this.role === 'leader' ? this.ticksAsLeader + 1 : 0
     if (!this.seenLeader) this.campaignAtStart()
-    this.campaignForLostLeader()
     this.maybeProposeTick()
     this.maybeBalance()
     this.pump()
@@ -412,28 +410,20 @@ export class ShardReplica {
    * naming a dead leader to every caller until the election timeout runs
    * out. The surviving replicas campaign one after the other in the
    * shard's order of preference, two ticks apart, so they do not split the
-   * vote; each campaign starts with a pre-vote, which members that still
-   * hear the leader refuse. Requests that come meanwhile are held until
-   * the winner is known, as after a step-down (see hold).
+   * vote (the core's election timer fires then; a leader heard meanwhile
+   * resets it). Each campaign starts with a pre-vote, which members that
+   * still hear the leader refuse. Requests that come meanwhile are held
+   * until the winner is known, as after a step-down (see hold).
    */
   peerDown(id: number): void {
     if (this.closed || this.role !== 'follower' || this.leader !== id) return
-    this.raw.forgetLeader()
-    if (this.raw.status().lead !== 0) return // lease-based reads: the core keeps the leader
+    // A stopping node takes no leadership (see leave): it forgets the leader, so that it can vote, and leaves the campaign to the others.
+    const campaignInTicks = this.leaving ? undefined : lostLeaderCampaignTicks(this.options.voters, this.options.nodeId, id)
+    if (!this.raw.forgetLeader(campaignInTicks)) return // lease-based reads: the core keeps the leader
     this.leader = 0
     this.leaderLostAt = this.ticks
-    const rank = this.options.voters.filter((voter) => voter !== id).indexOf(this.options.nodeId)
-    this.campaignAt = this.ticks + 1 + 2 * Math.max(0, rank)
-    this.log.info({ leader: id, campaignInTicks: this.campaignAt - this.ticks }, 'lost the connection to the leader')
+    this.log.info({ leader: id, campaignInTicks }, 'lost the connection to the leader')
     this.pump()
-  }
-
-  /** Campaigns at the tick peerDown chose, if no leader has come forward by then. */
-  private campaignForLostLeader(): void {
-    if (this.campaignAt === undefined || this.ticks < this.campaignAt) return
-    this.campaignAt = undefined
-    // A stopping node takes no leadership (see leave): the other replicas campaign.
-    if (this.leader === 0 && this.role === 'follower' && !this.leaving) this.raw.campaign()
   }
 
   /** Proposes a command; resolves once it is applied (or known not to be). */

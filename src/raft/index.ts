@@ -1,5 +1,5 @@
 // Public surface of the pure Raft core. See README.md for how to drive it.
-export { RawNode, type ProgressStatus, type Status } from './raw-node.js'
+export { RawNode, lostLeaderCampaignTicks, type ProgressStatus, type Status } from './raw-node.js'
 export { Raft } from './raft.js'
 export { MemoryStorage } from './memory-storage.js'
 export type { RaftStorage, InitialState } from './storage.js'

@@ -241,16 +241,19 @@ export class Raft {
 
   /**
    * This follower's transport saw its leader go away (the connection
-   * closed): it forgets that leader, so that it grants votes at once and may
-   * campaign without waiting out an election timeout. Members that still
-   * hear the leader keep refusing votes (inLease), so a link lost alone
-   * disrupts nothing. Ignored with lease-based reads: an old leader may still
-   * serve reads from its lease, which rests on followers not voting for an
-   * election timeout after they last heard it.
+   * closed): it forgets that leader, so that it grants votes at once, and
+   * with `campaignInTicks` its election timer fires that many ticks from now
+   * (never later than it would have). Members that still hear the leader
+   * keep refusing votes (inLease), so a link lost alone disrupts nothing.
+   * Ignored with lease-based reads: an old leader may still serve reads from
+   * its lease, which rests on followers not voting for an election timeout
+   * after they last heard it. Returns whether the leader was forgotten.
    */
-  forgetLeader(): void {
-    if (this.role !== 'follower' || this.lead === NONE || this.cfg.readOnly === 'lease-based') return
+  forgetLeader(campaignInTicks?: number): boolean {
+    if (this.role !== 'follower' || this.lead === NONE || this.cfg.readOnly === 'lease-based') return false
     this.lead = NONE
+    if (campaignInTicks !== undefined) this.electionElapsed = Math.max(this.electionElapsed, this.randomizedElectionTimeout - campaignInTicks)
+    return true
   }
 
   hup(transfer: boolean): void {

@@ -39,6 +39,16 @@ function sameHardState(a: HardState, b: HardState): boolean {
   return a.term === b.term && a.vote === b.vote && a.commit === b.commit
 }
 
+/**
+ * When a follower whose leader went away should campaign (the argument of
+ * forgetLeader): the surviving voters take turns in `preference` order, the
+ * first at the next tick and each next one two ticks later, so that they do
+ * not split the vote.
+ */
+export function lostLeaderCampaignTicks(preference: readonly NodeId[], self: NodeId, lost: NodeId): number {
+  return 1 + 2 * Math.max(0, preference.filter((id) => id !== lost).indexOf(self))
+}
+
 export class RawNode {
   /** The state machine itself; for tests and diagnostics. Prefer the methods below. */
   readonly raft: Raft
@@ -62,9 +72,14 @@ export class RawNode {
     this.raft.hup(false)
   }
 
-  /** A follower's leader went away (its connection closed): forget it (see Raft.forgetLeader). */
-  forgetLeader(): void {
-    this.raft.forgetLeader()
+  /** A follower's leader went away (its connection closed): forget it, and campaign in `campaignInTicks` (see Raft.forgetLeader). */
+  forgetLeader(campaignInTicks?: number): boolean {
+    return this.raft.forgetLeader(campaignInTicks)
+  }
+
+  /** The voter a transfer under way hands leadership to, 0 when there is none. */
+  get leadTransferee(): NodeId {
+    return this.raft.leadTransferee
   }
 
   /** Proposes one entry. On a non-leader: NOT_LEADER with the known leader; never forwarded. */

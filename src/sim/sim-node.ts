@@ -8,6 +8,7 @@ import type { RaftConfig } from '../raft/config.js'
 import { RaftError, type ProposeResult, type RaftResult, type RejectionCode } from '../raft/errors.js'
 import { MemoryStorage } from '../raft/memory-storage.js'
 import type { ConfState, Entry, Message, NodeId, RaftRole, Ready } from '../raft/types.js'
+import { lostLeaderCampaignTicks } from '../raft/raw-node.js'
 import type { KvGetOutput } from './history.js'
 import { entryDigest, InvariantViolation, type SafetyChecker } from './invariants.js'
 import { decodeKvCommand, encodeKvCommand, SimKvMachine } from './kv-machine.js'
@@ -16,8 +17,7 @@ import type { SimEnvelope } from './wire.js'
 /** The part of the Raft core's RawNode the simulator drives. */
 export interface SimRaftCore {
   tick(): void
-  campaign(): void
-  forgetLeader(): void
+  forgetLeader(campaignInTicks?: number): boolean
   step(message: Message): void
   propose(data: Uint8Array): ProposeResult
   readIndex(ctx: Uint8Array): RaftResult
@@ -101,8 +101,6 @@ export class SimNode {
   readonly #writes = new Map<number, number>()
   readonly #reads = new Map<number, PendingRead>()
   #appliedSinceSnapshot = 0
-  /** Ticks until this follower campaigns for a leader whose connection closed (0: none planned). */
-  #campaignInTicks = 0
 
   constructor(id: NodeId, storage: MemoryStorage, options: NodeOptions, host: NodeHost) {
     this.id = id
@@ -182,7 +180,6 @@ export class SimNode {
     this.#reads.clear()
     this.#role = 'follower'
     this.#lead = 0
-    this.#campaignInTicks = 0
     if (this.#options.faults.forgetVoteOnCrash) {
       const { hardState } = this.storage.initialState()
       this.storage.setHardState({ ...hardState, vote: 0 })
@@ -192,7 +189,6 @@ export class SimNode {
   tick(): void {
     if (this.#core === null) return
     this.#core.tick()
-    if (this.#campaignInTicks > 0 && --this.#campaignInTicks === 0 && this.#role === 'follower' && this.#lead === 0) this.#core.campaign()
     this.#pump()
   }
 
@@ -203,11 +199,8 @@ export class SimNode {
    */
   peerDown(id: NodeId): void {
     if (this.#core === null || this.#role !== 'follower' || this.#lead !== id) return
-    this.#core.forgetLeader()
+    this.#core.forgetLeader(lostLeaderCampaignTicks(this.#confState.voters, this.id, id))
     this.#pump()
-    if (this.#options.readOnly === 'lease-based') return // the core keeps its leader (see Raft.forgetLeader)
-    const rank = this.#confState.voters.filter((voter) => voter !== id).indexOf(this.id)
-    this.#campaignInTicks = 1 + 2 * Math.max(0, rank)
   }
 
   receive(envelope: SimEnvelope): void {

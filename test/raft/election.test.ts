@@ -161,3 +161,17 @@ t.test('forgetLeader is ignored on a leader, and with lease-based reads', async 
   lease.forgetLeader()
   t.equal(lease.lead, 2, 'the old leader may serve reads from its lease until an election timeout passes')
 })
+
+t.test('forgetLeader(n): the election timer fires n ticks later, unless a leader is heard first', async (t) => {
+  for (const heardLeader of [false, true]) {
+    const r = newRaft(1, [1, 2, 3], { checkQuorum: true, preVote: true })
+    r.becomeFollower(2, 2)
+    t.ok(r.forgetLeader(3))
+    r.tick()
+    r.tick()
+    t.equal(r.role, 'follower', 'not before the third tick')
+    if (heardLeader) r.step(msg({ type: 'heartbeat', from: 2, to: 1, term: 2 }))
+    r.tick()
+    t.equal(r.role, heardLeader ? 'follower' : 'preCandidate', heardLeader ? 'the heartbeat reset the timer' : 'campaigns at the third tick')
+  }
+})
