@@ -433,7 +433,7 @@ export class ShardReplica {
     const result = this.raw.propose(data)
     if (!result.ok) {
       // During a hand-over, and after it until this replica hears who won.
-      const inFlux = result.code === 'TRANSFER_IN_PROGRESS' || (result.code === 'NOT_LEADER' && !(result.leaderId! > 0) && this.awaitingWinner())
+      const inFlux = result.code === 'TRANSFER_IN_PROGRESS' || (result.code === 'NOT_LEADER' && (result.leaderId ?? 0) === 0 && this.awaitingWinner())
       if (inFlux && this.held.length < heldRequestsMax) {
         return new Promise((resolve) =>
           this.hold({ retry: () => void this.propose(command).then(resolve), refuse: (error) => resolve({ ok: false, error }) }),
@@ -496,7 +496,7 @@ export class ShardReplica {
   private settleHeld(): void {
     if (this.held.length === 0) return
     let settle: (held: HeldRequest) => void
-    if (this.role === 'leader' && this.raw.status().leadTransferee === 0) {
+    if (this.role === 'leader' && this.raw.leadTransferee === 0) {
       settle = (held) => held.retry()
     } else if (this.role !== 'leader' && this.leader > 0) {
       const error = notLeader(this.shard, this.leader)
@@ -756,9 +756,12 @@ export class ShardReplica {
     const wasLeader = this.role === 'leader'
     this.role = ready.softState.role
     this.leader = ready.softState.lead
-    if (this.leader !== 0) this.seenLeader = true
-    if (wasLeader && this.role !== 'leader') this.leaderLostAt = this.ticks
-    if (this.leader !== 0) this.leaderLostAt = undefined
+    if (this.leader !== 0) {
+      this.seenLeader = true
+      this.leaderLostAt = undefined
+    } else if (wasLeader && this.role !== 'leader') {
+      this.leaderLostAt = this.ticks
+    }
     if (wasLeader && this.role !== 'leader') {
       this.log.info({ term: this.term, leader: this.leader }, 'lost leadership')
       // Proposals in flight stay waiting: each is settled when this replica
