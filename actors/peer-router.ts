@@ -47,8 +47,8 @@ export interface PeerRouterOptions {
 
 interface PendingForward {
   to: number
-  /** Whether the request may be run again when its answer is lost (see retrySafe). */
-  retrySafe: boolean
+  /** The request (the gateway's caller holds it until the answer anyway); retrySafe reads it if the link is lost. */
+  msg: ShardMsg
   resolve(reply: ShardReply<unknown>): void
   timer: NodeJS.Timeout
 }
@@ -170,7 +170,7 @@ export class PeerRouter {
         this.pending.delete(id)
         resolve({ ok: false, error: { code: 'TIMEOUT', message: `node ${to} did not answer in time: the outcome is unknown` } })
       }, timeoutMs)
-      this.pending.set(id, { to, retrySafe: retrySafe(msg), resolve, timer })
+      this.pending.set(id, { to, msg, resolve, timer })
     })
   }
 
@@ -187,7 +187,7 @@ export class PeerRouter {
       this.pending.delete(id)
       clearTimeout(pending.timer)
       pending.resolve(
-        pending.retrySafe
+        retrySafe(pending.msg)
           ? { ok: false, error: { code: 'UNAVAILABLE', message: `the link to node ${to} was lost before it answered` } }
           : { ok: false, error: { code: 'TIMEOUT', message: `the link to node ${to} was lost before it answered: the outcome is unknown` } },
       )
