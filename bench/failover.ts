@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { formatTable, numberOption, type BenchMain, type Measurement } from './lib/report.js'
+import { choiceOption, formatTable, numberOption, type BenchMain, type Measurement } from './lib/report.js'
 import { createTransport } from './load/create-transport.js'
 import { failoverChart, type FailoverEvents } from './load/failover-chart.js'
 import { failoverFigures } from './load/failover-figures.js'
@@ -43,8 +43,7 @@ export const main: BenchMain = async ({ json, options }) => {
   const settings = parseLoadSettings(defaults)
   const killAtSec = numberOption(options, 'kill-at', 10)
   const restartAfterSec = numberOption(options, 'restart-after', 5)
-  const signal = options.get('signal') ?? 'SIGKILL'
-  if (signal !== 'SIGKILL' && signal !== 'SIGTERM') throw new LoadError('INVALID_OPTION', `--signal must be SIGKILL or SIGTERM, got ${String(signal)}`)
+  const signal = choiceOption(options, 'signal', ['SIGKILL', 'SIGTERM'] as const, 'SIGKILL')
   const durationSec = settings.durationMs / 1000
   if (killAtSec + restartAfterSec >= durationSec) {
     throw new LoadError('INVALID_OPTION', `--kill-at + --restart-after (${killAtSec + restartAfterSec} s) must be less than --duration (${durationSec} s)`)

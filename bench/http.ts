@@ -16,7 +16,7 @@ import { startHttpServer } from '../src/http/index.js'
 import { startNode } from '../src/index.js'
 import type { TroupeNode } from '../src/node/troupe-node.js'
 import type { HttpLoadJob, HttpLoadResult, HttpOperation } from './lib/http-load-client.js'
-import { createLatencyHistogram, formatTable, summarize, type BenchMain, type Measurement, numberOption } from './lib/report.js'
+import { createLatencyHistogram, formatTable, summarize, type BenchMain, type Measurement, choiceOption, numberOption } from './lib/report.js'
 
 const WARMUP_MS = 500
 const KEYS = 1000
@@ -113,7 +113,7 @@ export const main: BenchMain = async ({ json, options }) => {
   const concurrency = numberOption(options, 'concurrency', 32)
   const prefill = numberOption(options, 'prefill', 60_000)
   const threads = options.has('threads') ? numberOption(options, 'threads', 1) : undefined
-  const sync = options.get('sync') === 'none' ? 'none' : 'always'
+  const sync = choiceOption(options, 'sync', ['always', 'none'] as const, 'always')
   const dir = await mkdtemp(join(tmpdir(), 'troupe-bench-http-'))
   const node = await startNode({ dataDir: dir, shards: 8, sync, ...(threads !== undefined ? { threads } : {}), logger: pino({ level: 'warn' }) })
   const server = await startHttpServer(node, { host: '127.0.0.1', port: 0 })

@@ -4,18 +4,16 @@
 // (64 callers, ReadIndex batched per shard; `--reads lease-based`: served
 // from the leader lease) on 1,000 keys of 100 bytes.
 import type { BenchMain, Measurement } from './lib/report.js'
-import { formatTable } from './lib/report.js'
+import { choiceOption, formatTable } from './lib/report.js'
 import { closedLoop } from './lib/closed-loop.js'
 import { nodeBenchSettings, startBenchNodes } from './lib/bench-nodes.js'
-import { LoadError } from './load/load-error.js'
 
 const KEYS = 1000
 
 
 export const main: BenchMain = async ({ options }) => {
   const { nodeCount, durationMs, sync, shards, threads } = nodeBenchSettings(options)
-  const reads = options.get('reads') ?? 'safe'
-  if (reads !== 'safe' && reads !== 'lease-based') throw new LoadError('INVALID_OPTION', `--reads must be safe or lease-based, got ${String(reads)}`)
+  const reads = choiceOption(options, 'reads', ['safe', 'lease-based'] as const, 'safe')
   const cluster = await startBenchNodes(nodeCount, { sync, shards, threads, readOnly: reads })
   const { nodes } = cluster
   const node = (loop: number) => nodes[loop % nodes.length]!

@@ -8,16 +8,8 @@ import { performance } from 'node:perf_hooks'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { ShardMachine, type ShardCommand } from '../src/machines/index.js'
-import { createLatencyHistogram, formatTable, summarize, type BenchArgs, type BenchResult, type Measurement } from './lib/report.js'
-import { LoadError } from './load/load-error.js'
+import { createLatencyHistogram, formatTable, summarize, type BenchArgs, type BenchResult, type Measurement, numberOption } from './lib/report.js'
 
-function option(args: BenchArgs, name: string, fallback: number): number {
-  const raw = args.options.get(name)
-  if (raw === undefined || raw === true) return fallback
-  const value = Number(raw)
-  if (!Number.isSafeInteger(value) || value <= 0) throw new LoadError('INVALID_OPTION', `--${name} must be a positive integer, got ${raw}`)
-  return value
-}
 
 setFlagsFromString('--expose-gc')
 const collectGarbage = runInNewContext('gc') as () => void
@@ -50,9 +42,9 @@ function measure(name: string, driver: Driver, ops: number, seconds: number): Me
 }
 
 export async function main(args: BenchArgs): Promise<BenchResult> {
-  const messageCount = option(args, 'messages', 1_000_000)
-  const batchSize = Math.min(option(args, 'batch', 100), 1000)
-  const bodyBytes = option(args, 'body-bytes', 64)
+  const messageCount = numberOption(args.options, 'messages', 1_000_000, true)
+  const batchSize = Math.min(numberOption(args.options, 'batch', 100, true), 1000)
+  const bodyBytes = numberOption(args.options, 'body-bytes', 64, true)
   const body = new Uint8Array(bodyBytes).fill(7)
   const rows: Measurement[] = []
 

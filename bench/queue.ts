@@ -16,12 +16,11 @@ import { Worker } from 'node:worker_threads'
 import { connect } from '../src/client/index.js'
 import { startClientServer, type ClientServerHandle } from '../src/net/index.js'
 import type { BenchMain, Measurement } from './lib/report.js'
-import { formatTable } from './lib/report.js'
+import { choiceOption, formatTable } from './lib/report.js'
 import type { LoopResult } from './lib/closed-loop.js'
 import { nodeBenchSettings, startBenchNodes } from './lib/bench-nodes.js'
 import { inProcess, overTcp, queueRounds } from './lib/queue-rounds.js'
 import type { QueueClientWorkerData } from './fixtures/queue-client-worker.js'
-import { LoadError } from './load/load-error.js'
 
 type Transport = 'inproc' | 'tcp'
 
@@ -40,14 +39,9 @@ function roundsInWorker(data: QueueClientWorkerData): Promise<LoopResult[]> {
 
 export const main: BenchMain = async ({ options }) => {
   const { nodeCount, durationMs, sync, shards, threads } = nodeBenchSettings(options)
-  const transportOption = options.get('transport') ?? 'inproc'
-  if (transportOption !== 'inproc' && transportOption !== 'tcp' && transportOption !== 'both') {
-    throw new LoadError('INVALID_OPTION', `--transport must be inproc, tcp or both, got ${String(transportOption)}`)
-  }
+  const transportOption = choiceOption(options, 'transport', ['inproc', 'tcp', 'both'] as const, 'inproc')
   const transports: Transport[] = transportOption === 'both' ? ['inproc', 'tcp'] : [transportOption]
-  const clientOption = options.get('client') ?? 'thread'
-  if (clientOption !== 'thread' && clientOption !== 'inline') throw new LoadError('INVALID_OPTION', `--client must be thread or inline, got ${String(clientOption)}`)
-  const clientThread = clientOption === 'thread'
+  const clientThread = choiceOption(options, 'client', ['thread', 'inline'] as const, 'thread') === 'thread'
   const cluster = await startBenchNodes(nodeCount, { sync, shards, threads })
   const { nodes } = cluster
   const servers: ClientServerHandle[] = []

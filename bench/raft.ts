@@ -7,8 +7,7 @@
 // The baseline is the same cluster with one entry per proposal.
 import { performance } from 'node:perf_hooks'
 import { createRng, MemoryStorage, RawNode, type Message, type NodeId } from '../src/raft/index.js'
-import { createLatencyHistogram, formatTable, summarize, type BenchArgs, type BenchResult, type Measurement } from './lib/report.js'
-import { LoadError } from './load/load-error.js'
+import { createLatencyHistogram, formatTable, summarize, type BenchArgs, type BenchResult, type Measurement, numberOption } from './lib/report.js'
 
 interface RunOptions {
   seconds: number
@@ -39,13 +38,6 @@ const COMPACT_EVERY_ENTRIES = 20_000
 /** Rounds allowed for the initial election before giving up. */
 const MAX_ELECTION_ROUNDS = 100
 
-function option(args: BenchArgs, name: string, fallback: number): number {
-  const raw = args.options.get(name)
-  if (raw === undefined || raw === true) return fallback
-  const value = Number(raw)
-  if (!Number.isFinite(value) || value <= 0) throw new LoadError('INVALID_OPTION', `--${name} must be a positive number, got ${raw}`)
-  return value
-}
 
 function createCluster(): BenchNode[] {
   const voters = [1, 2, 3]
@@ -163,10 +155,10 @@ function run(options: RunOptions): RunResult {
 }
 
 export async function main(args: BenchArgs): Promise<BenchResult> {
-  const seconds = option(args, 'seconds', 5)
-  const entryBytes = option(args, 'entry-bytes', 100)
-  const batchSize = option(args, 'batch', 1000)
-  const pipelineDepth = option(args, 'pipeline', 4)
+  const seconds = numberOption(args.options, 'seconds', 5)
+  const entryBytes = numberOption(args.options, 'entry-bytes', 100)
+  const batchSize = numberOption(args.options, 'batch', 1000)
+  const pipelineDepth = numberOption(args.options, 'pipeline', 4)
   // Warm the JIT up so the measured run is steady state.
   run({ seconds: Math.min(1, seconds / 4), batchSize, entryBytes, pipelineDepth })
   const batched = run({ seconds, batchSize, entryBytes, pipelineDepth })

@@ -16,7 +16,7 @@ import type { Histogram } from 'hdr-histogram-js'
 import { fdatasync, writeAllAt } from '../src/wal/fs-io.js'
 import { Wal } from '../src/wal/index.js'
 import { encodeEntry, RECORD_HEADER_BYTES } from '../src/wal/record-codec.js'
-import { createLatencyHistogram, formatTable, summarize, type BenchMain, type BenchResult, type Measurement, numberOption } from './lib/report.js'
+import { createLatencyHistogram, formatTable, summarize, type BenchMain, type BenchResult, type Measurement, choiceOption, numberOption } from './lib/report.js'
 
 const WARMUP_MS = 300
 
@@ -126,8 +126,7 @@ export const main: BenchMain = async (args) => {
   const rounds = Math.round(numberOption(args.options, 'rounds', 3))
   const appenders = Math.round(numberOption(args.options, 'appenders', 64))
   const recordBytes = Math.round(numberOption(args.options, 'record-bytes', 100))
-  const sync = args.options.get('sync') ?? 'always'
-  if (sync !== 'always' && sync !== 'none') throw new Error('--sync must be always or none')
+  const sync = choiceOption(args.options, 'sync', ['always', 'none'] as const, 'always')
   const dir = await mkdtemp(join(tmpdir(), 'troupe-bench-wal-'))
   try {
     const walHistogram = createLatencyHistogram()

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pino } from 'pino'
 import { startNode, type TroupeNode } from '../../src/index.js'
-import { numberOption } from './report.js'
+import { choiceOption, numberOption } from './report.js'
 
 export interface BenchNodes {
   nodes: TroupeNode[]
@@ -59,7 +59,7 @@ export function nodeBenchSettings(options: Map<string, string | true>): NodeBenc
   return {
     nodeCount: numberOption(options, 'nodes', 1) === 3 ? 3 : 1,
     durationMs: numberOption(options, 'seconds', 3) * 1000,
-    sync: options.get('sync') === 'none' ? 'none' : 'always',
+    sync: choiceOption(options, 'sync', ['always', 'none'] as const, 'always'),
     shards: numberOption(options, 'shards', 8, true),
     threads: numberOption(options, 'threads', 1, true),
   }

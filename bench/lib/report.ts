@@ -75,6 +75,14 @@ export function formatTable(rows: Measurement[]): string {
 }
 
 /** A positive number from `--name value`, else `fallback`; `integer` also requires a whole number. */
+/** `--name` given one of `allowed`, else `fallback`; anything else is an INVALID_OPTION naming the choices. */
+export function choiceOption<T extends string>(options: Map<string, string | true>, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = options.get(name)
+  if (raw === undefined) return fallback
+  if (raw === true || !(allowed as readonly string[]).includes(raw)) throw new LoadError('INVALID_OPTION', `--${name} must be one of ${allowed.join('|')}, got ${String(raw)}`)
+  return raw as T
+}
+
 export function numberOption(options: Map<string, string | true>, name: string, fallback: number, integer = false): number {
   const raw = options.get(name)
   if (raw === undefined || raw === true) return fallback

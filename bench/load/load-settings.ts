@@ -1,6 +1,6 @@
 // The options of `npm run bench -- load`, parsed from bench/main.ts's option
 // map, with their defaults in one place.
-import { numberOption } from '../lib/report.js'
+import { choiceOption, numberOption } from '../lib/report.js'
 import { LoadError } from './load-error.js'
 import { DEFAULT_SCENARIO_SETTINGS, SCENARIO_NAMES, type ScenarioName, type ScenarioSettings } from './scenario.js'
 import type { TransportName } from './transport.js'
@@ -41,13 +41,6 @@ export const MAX_QUEUES = 1000
 /** Longer than the node's own 10 s commit timeout, so that its answer (504 TIMEOUT) is seen rather than the client giving up first. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000
 
-function choice<T extends string>(options: Map<string, string | true>, name: string, allowed: readonly T[], fallback: T): T {
-  const raw = options.get(name)
-  if (raw === undefined) return fallback
-  if (raw === true || !(allowed as readonly string[]).includes(raw)) throw new LoadError('INVALID_OPTION', `--${name} must be one of ${allowed.join('|')}, got ${String(raw)}`)
-  return raw as T
-}
-
 /** Like numberOption, but 0 is allowed. */
 function nonNegativeOption(options: Map<string, string | true>, name: string, fallback: number): number {
   const raw = options.get(name)
@@ -68,15 +61,15 @@ export function parseTargets(raw: string): string[] {
 }
 
 export function parseLoadSettings(options: Map<string, string | true>, env: NodeJS.ProcessEnv = process.env): LoadSettings {
-  const mode = choice(options, 'mode', ['closed', 'open'] as const, 'closed')
+  const mode = choiceOption(options, 'mode', ['closed', 'open'] as const, 'closed')
   const nodes = numberOption(options, 'nodes', 1, true)
   if (nodes !== 1 && nodes !== 3) throw new LoadError('INVALID_OPTION', `--nodes must be 1 or 3, got ${nodes}`)
   const target = options.get('target')
   if (target === true) throw new LoadError('INVALID_OPTION', '--target needs an address (host:port or URL, comma-separated for several)')
   const d = DEFAULT_SCENARIO_SETTINGS
   return {
-    scenario: choice(options, 'scenario', SCENARIO_NAMES, 'ingest'),
-    transport: choice(options, 'transport', ['http', 'tcp'] as const, 'http'),
+    scenario: choiceOption(options, 'scenario', SCENARIO_NAMES, 'ingest'),
+    transport: choiceOption(options, 'transport', ['http', 'tcp'] as const, 'http'),
     nodeCount: nodes,
     mode,
     concurrency: atMost('concurrency', numberOption(options, 'concurrency', mode === 'closed' ? DEFAULT_CLOSED_CONCURRENCY : DEFAULT_OPEN_MAX_OUTSTANDING, true), MAX_CONCURRENCY),
@@ -85,7 +78,7 @@ export function parseLoadSettings(options: Map<string, string | true>, env: Node
     warmupMs: atMost('warmup', nonNegativeOption(options, 'warmup', 2), MAX_SECONDS) * 1000,
     targets: target === undefined ? [] : parseTargets(target),
     progress: options.has('progress') || process.stderr.isTTY === true,
-    sync: choice(options, 'sync', ['always', 'none'] as const, 'always'),
+    sync: choiceOption(options, 'sync', ['always', 'none'] as const, 'always'),
     shards: numberOption(options, 'shards', 8, true),
     threads: options.has('threads') ? numberOption(options, 'threads', 1, true) : undefined,
     token: env['TROUPE_TOKEN'] || undefined,
