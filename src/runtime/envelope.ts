@@ -9,6 +9,7 @@ export const enum Kind {
   Reply = 2,
   Command = 3,
   Exit = 4,
+  Part = 5,
 }
 
 export interface TellFrame {
@@ -45,6 +46,18 @@ export interface ExitFrame {
   k: Kind.Exit
   id: number
   reason: SerializedExitReason
+}
+
+/**
+ * A piece of one encoded frame too large for the ring: the pieces follow one
+ * another on their ring, and the receiver decodes the whole frame once it
+ * has the last. Rare and large, so not in the table below (written with its
+ * keys).
+ */
+export interface PartFrame {
+  k: Kind.Part
+  last: boolean
+  b: Uint8Array
 }
 
 export type Frame = TellFrame | AskFrame | ReplyFrame | CommandFrame | ExitFrame

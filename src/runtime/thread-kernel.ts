@@ -22,6 +22,7 @@ import {
   type CommandFrame,
   type Frame,
   type KernelCommand,
+  type PartFrame,
   type SerializedError,
   type SerializedExitReason,
 } from './envelope.js'
@@ -37,6 +38,12 @@ export const kernelDefaults = {
   outboundFramesMax: 4096,
   /** Frames drained from one ring before moving on to the next. */
   drainBatchFrames: 256,
+  /**
+   * The largest message between two threads, once encoded. One larger than
+   * a ring's frame limit crosses in pieces of half a ring (see PartFrame);
+   * one larger than this is refused with INVALID_ARGUMENT.
+   */
+  messageBytesMax: 64 * 1024 * 1024,
 }
 
 /** The shared buffers that connect this thread with one peer thread. */
@@ -57,6 +64,8 @@ interface InboundLink {
   /** Frames decoded but not yet deliverable (their mailbox was full). */
   held: Frame[]
   stalled: boolean
+  /** The pieces of a frame too large for the ring, received so far. */
+  parts: Uint8Array[]
 }
 
 interface OutboundLink {
@@ -177,7 +186,7 @@ export class ThreadKernel {
 
   attachPeer(buffers: PeerLinkBuffers): void {
     this.detachPeer(buffers.thread, undefined)
-    this.inbound.set(buffers.thread, { thread: buffers.thread, ring: SpscRing.attach(buffers.inbound), held: [], stalled: false })
+    this.inbound.set(buffers.thread, { thread: buffers.thread, ring: SpscRing.attach(buffers.inbound), held: [], stalled: false, parts: [] })
     this.outbound.set(buffers.thread, {
       thread: buffers.thread,
       // The ring rings the peer's doorbell on every publish that shows frames.
@@ -295,12 +304,7 @@ export class ThreadKernel {
     const link = this.outbound.get(thread)
     if (!link) return false
     const bytes = this.codec.encode(frame)
-    if (bytes.length > link.ring.maxFrameBytes) {
-      throw new RuntimeError(
-        'INVALID_ARGUMENT',
-        `message of ${bytes.length} bytes exceeds the ${link.ring.maxFrameBytes}-byte frame limit between threads`,
-      )
-    }
+    if (bytes.length > link.ring.maxFrameBytes) return this.sendInParts(link, bytes)
     if (link.queue.length === 0 && link.ring.tryWrite(bytes)) {
       this.markDirty(link)
       return true
@@ -308,6 +312,26 @@ export class ThreadKernel {
     if (link.queue.length >= kernelDefaults.outboundFramesMax) return false
     link.queue.push(bytes)
     this.pump(link)
+    return true
+  }
+
+  /** A frame larger than the ring takes: its pieces go one after another (nothing else of this thread's comes between). */
+  private sendInParts(link: OutboundLink, bytes: Uint8Array): boolean {
+    if (bytes.length > kernelDefaults.messageBytesMax) {
+      throw new RuntimeError(
+        'INVALID_ARGUMENT',
+        `message of ${bytes.length} bytes exceeds the ${kernelDefaults.messageBytesMax}-byte limit between threads`,
+      )
+    }
+    const partBytes = Math.floor(link.ring.maxFrameBytes / 2)
+    if (link.queue.length + Math.ceil(bytes.length / partBytes) > kernelDefaults.outboundFramesMax) return false
+    for (let at = 0; at < bytes.length; at += partBytes) {
+      const part: PartFrame = { k: Kind.Part, last: at + partBytes >= bytes.length, b: bytes.subarray(at, at + partBytes) }
+      const encoded = this.codec.encode(part)
+      if (link.queue.length === 0 && link.ring.tryWrite(encoded)) this.markDirty(link)
+      else link.queue.push(encoded)
+    }
+    if (link.queue.length > 0) this.pump(link)
     return true
   }
 
@@ -394,7 +418,13 @@ export class ThreadKernel {
   private drainLink(link: InboundLink, maxFrames: number): number {
     if (link.stalled) return 0
     return link.ring.drain((payload) => {
-      const frame = this.codec.decode(payload) as Frame
+      let frame = this.codec.decode(payload) as Frame | PartFrame
+      if (frame.k === Kind.Part) {
+        link.parts.push(frame.b)
+        if (!frame.last) return
+        frame = this.codec.decode(Buffer.concat(link.parts)) as Frame
+        link.parts = []
+      }
       if (link.stalled) link.held.push(frame)
       else if (!this.deliver(link, frame)) this.stall(link, frame)
     }, maxFrames)
@@ -464,7 +494,14 @@ export class ThreadKernel {
   }
 
   private answer(thread: number, askId: number, ok: boolean, value: unknown): void {
-    if (!this.sendFrame(thread, { k: Kind.Reply, ask: askId, ok, v: value })) this.undeliverable++
+    let sent: boolean
+    try {
+      sent = this.sendFrame(thread, { k: Kind.Reply, ask: askId, ok, v: value })
+    } catch (error) {
+      // An answer too large to cross: the asker learns why, this thread goes on.
+      sent = this.sendFrame(thread, { k: Kind.Reply, ask: askId, ok: false, v: serializeError(error) })
+    }
+    if (!sent) this.undeliverable++
   }
 
   private async runCommand(frame: CommandFrame): Promise<void> {

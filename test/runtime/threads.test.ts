@@ -104,3 +104,54 @@ t.test('a full mailbox on a worker pushes back to the sender on the main thread;
   const recorded = (await echo.ask({ type: 'recorded' }, { timeoutMs: 10_000 })) as number[]
   t.same(recorded, Array.from({ length: accepted }, (_, i) => i), 'every accepted message arrived, in order')
 })
+
+t.test('a message larger than the ring crosses in pieces, in order with the messages around it', async (t) => {
+  const system = await startSystem()
+  t.teardown(() => system.shutdown())
+  // Frames of at most 4,092 bytes: the payloads below cross in dozens of pieces.
+  const host = await system.spawnThread('small-rings', { ringCapacityBytes: 4096 })
+  const echo = await host.spawn<EchoMsg, unknown>(echoSpec('echo'))
+  const sizes = [4_091, 4_092, 4_093, 10_000, 100_003]
+  const payloads = sizes.map((size, i) => Uint8Array.from({ length: size }, (_, j) => (j * 31 + i) & 0xff))
+  let n = 0
+  const answers: Promise<unknown>[] = []
+  for (const payload of payloads) {
+    // Small tells before and after each large ask, all in one turn: the pieces share the ring with them.
+    t.ok(echo.tell({ type: 'record', n: n++ }))
+    answers.push(echo.ask({ type: 'echo', value: { payload } }))
+    t.ok(echo.tell({ type: 'record', n: n++ }))
+  }
+  const echoed = (await Promise.all(answers)) as { payload: Uint8Array }[]
+  for (let i = 0; i < sizes.length; i++) t.same(Buffer.from(echoed[i]!.payload), Buffer.from(payloads[i]!), `${sizes[i]} bytes there and back intact`)
+  t.same(await echo.ask({ type: 'recorded' }), Array.from({ length: n }, (_, i) => i), 'the small messages kept their order')
+  const generated = (await echo.ask({ type: 'bytes', length: 50_000, fill: 7 })) as Uint8Array
+  t.equal(generated.length, 50_000)
+  t.ok(generated.every((byte) => byte === 7), 'a large answer made on the worker arrives whole')
+})
+
+t.test('an answer too large to cross fails its ask with INVALID_ARGUMENT; the worker goes on', async (t) => {
+  const system = await startSystem()
+  t.teardown(() => system.shutdown())
+  const host = await system.spawnThread('worker-1')
+  const echo = await host.spawn<EchoMsg, unknown>(echoSpec('echo'))
+  const before = (await echo.ask({ type: 'thread' })) as { restartCount: number }
+  await t.rejects(echo.ask({ type: 'bytes', length: kernelDefaults.messageBytesMax + 1, fill: 1 }, { timeoutMs: 30_000 }), {
+    code: 'INVALID_ARGUMENT',
+    message: /exceeds the .*-byte limit between threads/,
+  })
+  t.same(await echo.ask({ type: 'thread' }), before, 'the same actor answers, not restarted')
+  t.same(await echo.ask({ type: 'echo', value: 'still here' }), 'still here')
+})
+
+t.test('a message too large to cross is refused to its sender', async (t) => {
+  const saved = kernelDefaults.messageBytesMax
+  kernelDefaults.messageBytesMax = 64 * 1024
+  t.teardown(() => void (kernelDefaults.messageBytesMax = saved))
+  const system = await startSystem()
+  t.teardown(() => system.shutdown())
+  const host = await system.spawnThread('worker-1', { ringCapacityBytes: 4096 })
+  const echo = await host.spawn<EchoMsg, unknown>(echoSpec('echo'))
+  t.throws(() => echo.tell({ type: 'echo', value: new Uint8Array(64 * 1024) }), { code: 'INVALID_ARGUMENT' })
+  await t.rejects(echo.ask({ type: 'echo', value: new Uint8Array(64 * 1024) }), { code: 'INVALID_ARGUMENT' })
+  t.same(await echo.ask({ type: 'echo', value: 'small' }), 'small')
+})
