@@ -14,6 +14,8 @@ export const PRIORITY_MAX = 9
 export const PRIORITY_DEFAULT = 0
 export const RECEIVE_WAIT_MS_MAX = 20_000
 export const RECEIVE_MESSAGES_MAX = 100
+/** A receive hands out messages until their bodies would pass this (always at least one): an answer is no larger than a request. */
+export const RECEIVE_BYTES_MAX = REQUEST_BYTES_MAX
 export const ACK_RECEIPTS_MAX = 1000
 export const DEDUP_WINDOW_MS = 5 * 60 * 1000
 export const DEDUP_ID_LENGTH_MAX = 128

@@ -8,7 +8,7 @@ import { DedupWindow } from './dedup-window.js'
 import { deadLetterDedupId, type DeadLetterEffect } from './effects.js'
 import { invariant, machineError, type MachineError } from './errors.js'
 import { IndexedHeap, NOT_IN_HEAP } from './indexed-heap.js'
-import { DEDUP_PRUNE_SLACK_MS, PRIORITY_DEFAULT } from './limits.js'
+import { DEDUP_PRUNE_SLACK_MS, PRIORITY_DEFAULT, RECEIVE_BYTES_MAX } from './limits.js'
 import { MessageTable } from './message-table.js'
 import { formatMessageId, formatReceipt, messageKey, parseMessageId, parseReceipt, type MessageKey } from './message-id.js'
 import type { QueueConfig } from './queue-config.js'
@@ -168,9 +168,14 @@ export class QueueState {
   receive(max: number, visibilityTimeoutMs: number | undefined, ctx: ApplyContext): ReceivedMessage[] {
     const timeoutMs = visibilityTimeoutMs ?? this.config.visibilityTimeoutMs
     const received: ReceivedMessage[] = []
+    let bodyBytes = 0
     while (received.length < max) {
-      const message = this.visible.pop()
-      if (message === undefined) break
+      const next = this.visible.peek()
+      if (next === undefined) break
+      // An answer carries at most RECEIVE_BYTES_MAX of bodies, but always one message.
+      if (received.length > 0 && bodyBytes + next.bodyLength > RECEIVE_BYTES_MAX) break
+      bodyBytes += next.bodyLength
+      const message = this.visible.pop()!
       message.receiveCount++
       message.receiveLogIndex = ctx.index
       this.setState(message, MessageState.inFlight)

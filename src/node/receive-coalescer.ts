@@ -8,7 +8,14 @@
 // another one goes in its own command (concurrent receives have no order
 // among themselves, so either may come first). A refusal is the same for
 // every caller of the command. Long polls (waitMs > 0) are not grouped.
-import { RECEIVE_MESSAGES_MAX, type ReceivedMessage } from '../machines/index.js'
+//
+// A receive also stops before its bodies pass RECEIVE_BYTES_MAX (10 MiB).
+// Alone, a caller with large messages waiting would get at least one; in a
+// group the first callers may take the whole 10 MiB. So when an answer came
+// back short and its bodies were close enough to that budget that it may
+// have stopped there, the callers that got nothing receive again, as a group
+// of their own (each round serves at least its first caller, so this ends).
+import { MESSAGE_BODY_BYTES_MAX, RECEIVE_BYTES_MAX, RECEIVE_MESSAGES_MAX, type ReceivedMessage } from '../machines/index.js'
 import { rejectEach, TurnGroups, type PendingCall } from './turn-groups.js'
 
 interface ReceiveInput {
@@ -62,10 +69,27 @@ export class ReceiveCoalescer {
       group[0]!.resolve(messages)
       return
     }
+    const mayHaveMore = messages.length < total && mayHaveStoppedForBytes(messages)
+    const unserved: PendingReceive[] = []
     let taken = 0
+    let unservedTotal = 0
     for (const receive of group) {
-      receive.resolve(messages.slice(taken, taken + receive.input.max))
+      const share = messages.slice(taken, taken + receive.input.max)
       taken += receive.input.max
+      if (share.length === 0 && mayHaveMore) {
+        unserved.push(receive)
+        unservedTotal += receive.input.max
+      } else {
+        receive.resolve(share)
+      }
     }
+    if (unserved.length > 0) await this.#receiveGroup(unserved, unservedTotal)
   }
+}
+
+/** Whether the machine may have stopped because the next body would have passed RECEIVE_BYTES_MAX. */
+function mayHaveStoppedForBytes(messages: ReceivedMessage[]): boolean {
+  let bytes = 0
+  for (const message of messages) bytes += message.body.byteLength
+  return bytes + MESSAGE_BODY_BYTES_MAX > RECEIVE_BYTES_MAX
 }

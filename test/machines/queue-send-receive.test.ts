@@ -1,5 +1,5 @@
 import t from 'tap'
-import { DEDUP_WINDOW_MS, parseMessageId } from '../../src/machines/index.js'
+import { DEDUP_WINDOW_MS, parseMessageId, RECEIVE_BYTES_MAX } from '../../src/machines/index.js'
 import { Harness, bytes, text } from './helpers/harness.js'
 import { contentBytes } from './helpers/recount.js'
 
@@ -29,6 +29,21 @@ t.test('receive returns at most max messages and leaves the rest visible', async
   t.same(h.machine.queueStats('q')!.visible, 1)
   t.same(h.receive('q', 2).map((m) => text(m.body)), ['c'])
   t.same(h.receive('q', 2), [])
+})
+
+t.test('a receive stops before its bodies pass RECEIVE_BYTES_MAX; the rest stay visible for the next', async (t) => {
+  const h = new Harness()
+  h.createQueue('q')
+  const body = (n: number) => new Uint8Array(1_000_000).fill(n)
+  for (let batch = 0; batch < 2; batch++) {
+    h.ok({ type: 'queue.send', queue: 'q', messages: Array.from({ length: 6 }, (_, i) => ({ body: body(batch * 6 + i) })) })
+  }
+  const first = h.receive('q', 100)
+  t.equal(RECEIVE_BYTES_MAX, 10 * 1024 * 1024)
+  t.equal(first.length, 10, 'ten bodies of 1,000,000 bytes fit in 10 MiB, an eleventh would not')
+  t.same(first.map((m) => m.body[0]), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 'in send order')
+  t.equal(h.machine.queueStats('q')!.visible, 2)
+  t.same(h.receive('q', 100).map((m) => m.body[0]), [10, 11])
 })
 
 t.test('message ids come from shard, log index and batch position', async (t) => {

@@ -36,6 +36,30 @@ t.test('every node serves every request; writes through one are read through ano
   t.ok(status.shards.every((s) => s.members.length === 3 && s.leader > 0))
 })
 
+t.test('requests and answers at the size limits cross threads and nodes, from every node', async (t) => {
+  await nodes[0]!.queues.put('large')
+  // Bodies of 1,000,000 bytes: a batch of ten is just under the 10 MiB request limit, and so is the answer of a receive of them.
+  const body = (n: number) => Buffer.alloc(1_000_000, n)
+  for (const [i, node] of nodes.entries()) {
+    const ids = await node!.queues.sendBatch('large', Array.from({ length: 10 }, (_, j) => ({ body: body(10 * i + j) })))
+    t.equal(ids.length, 10, `node ${i + 1} sent a batch of 10 MB`)
+  }
+  const firsts: number[] = []
+  for (const [i, node] of nodes.entries()) {
+    const messages = await node!.queues.receive('large', { max: 100 })
+    t.equal(messages.length, 10, `node ${i + 1} received 10 MB in one answer (a receive stops at 10 MiB of bodies)`)
+    for (const message of messages) {
+      const bytes = message.body as Uint8Array
+      t.equal(bytes.length, 1_000_000)
+      firsts.push(bytes[0]!)
+    }
+    await node!.queues.ack('large', messages.map((message) => message.receipt))
+  }
+  t.same(firsts, Array.from({ length: 30 }, (_, n) => n), 'every body arrived, in send order')
+  await nodes[1]!.kv.put('large', Buffer.alloc(1024 * 1024, 9))
+  for (const node of nodes) t.equal((await node!.kv.get('large'))!.value.length, 1024 * 1024)
+})
+
 t.test('direct routing answers NOT_LEADER naming the leader; the directory names every member', async (t) => {
   await nodes[0]!.queues.put('direct')
   const status = await nodes[0]!.status()

@@ -26,6 +26,21 @@ t.test('bad names and fields are refused with INVALID_ARGUMENT and change nothin
   t.equal((await q.get('valid')).stats.total, 0)
 })
 
+t.test('a batch of 10 MB and a receive of ten 1 MB messages cross to the shard thread and back', async (t) => {
+  await q.put('large')
+  const body = (n: number) => Buffer.alloc(1_000_000, n)
+  await q.sendBatch('large', Array.from({ length: 10 }, (_, n) => ({ body: body(n) })))
+  await q.send('large', body(10))
+  const messages = await q.receive('large', { max: 100 })
+  t.same(
+    messages.map((m) => (m.body as Uint8Array)[0]),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    'ten in one answer: an eleventh would pass 10 MiB of bodies',
+  )
+  t.match((await q.get('large')).stats, { visible: 1, inFlight: 10 })
+  t.equal((await q.receive('large', { max: 100 })).length, 1, 'the eleventh comes with the next receive')
+})
+
 t.test('put creates (created: true) then updates (created: false) the config', async (t) => {
   t.equal((await q.put('cfg', { visibilityTimeoutMs: 5000 })).created, true)
   const updated = await q.put('cfg', { maxReceives: 3 })

@@ -2,19 +2,24 @@
 // receives of one turn, and that each caller gets what it would have got
 // receiving right after the caller before it.
 import t from 'tap'
-import { RECEIVE_MESSAGES_MAX, type ReceivedMessage } from '../../src/machines/index.js'
+import { RECEIVE_BYTES_MAX, RECEIVE_MESSAGES_MAX, type ReceivedMessage } from '../../src/machines/index.js'
 import { TroupeError } from '../../src/node/node-errors.js'
 import { ReceiveCoalescer } from '../../src/node/receive-coalescer.js'
 
-/** A queue of `count` messages m0, m1, ... handed out in order, like the machine's visible order. */
-function fakeQueue(count: number, refuse?: () => TroupeError | undefined) {
+/**
+ * A queue of `count` messages m0, m1, ... of `bodyBytes` each, handed out in
+ * order like the machine's visible order, and like it stopping before the
+ * bodies pass RECEIVE_BYTES_MAX (always one).
+ */
+function fakeQueue(count: number, refuse?: () => TroupeError | undefined, bodyBytes = 10) {
   const waiting = Array.from({ length: count }, (_, i) => `m${i}`)
   const commands: { queue: string; max: number; visibilityTimeoutMs: number | undefined }[] = []
   const coalescer = new ReceiveCoalescer(async (queue, max, visibilityTimeoutMs) => {
     commands.push({ queue, max, visibilityTimeoutMs })
     const error = refuse?.()
     if (error) throw error
-    const messages = waiting.splice(0, max).map((id) => ({ id }) as unknown as ReceivedMessage)
+    const fit = Math.max(1, Math.floor(RECEIVE_BYTES_MAX / bodyBytes))
+    const messages = waiting.splice(0, Math.min(max, fit)).map((id) => ({ id, body: new Uint8Array(bodyBytes) }) as unknown as ReceivedMessage)
     return { messages }
   })
   return { coalescer, commands }
@@ -33,6 +38,26 @@ t.test('when the queue runs short the first callers are served first, the last m
   const { coalescer } = fakeQueue(3)
   const got = await Promise.all([coalescer.receive('q', 2, undefined), coalescer.receive('q', 2, undefined), coalescer.receive('q', 2, undefined)])
   t.same(got.map(ids), [['m0', 'm1'], ['m2'], []])
+})
+
+t.test('callers left with nothing because the answer reached 10 MiB of bodies receive again', async (t) => {
+  const { coalescer, commands } = fakeQueue(25, undefined, 1_000_000)
+  const got = await Promise.all([4, 8, 5, 10].map((max) => coalescer.receive('q', max, undefined)))
+  t.same(
+    got.map((messages) => messages.length),
+    [4, 6, 5, 5],
+    'ten bodies of 1 MB per answer: the first two callers share the first, the other two the next',
+  )
+  t.same(
+    commands.map((c) => c.max),
+    [27, 15],
+    'the second command is for the callers left with nothing',
+  )
+  t.same(got.flatMap(ids), Array.from({ length: 20 }, (_, i) => `m${i}`), 'in order, none twice')
+  const short = fakeQueue(3, undefined, 1_000_000)
+  const few = await Promise.all([2, 2, 2].map((max) => short.coalescer.receive('q', max, undefined)))
+  t.same(few.map((messages) => messages.length), [2, 1, 0], 'a queue that ran short (3 MB, far from the budget) is not asked again')
+  t.equal(short.commands.length, 1)
 })
 
 t.test('other queues, other visibility timeouts and later turns are other commands; a command asks for at most RECEIVE_MESSAGES_MAX', async (t) => {
