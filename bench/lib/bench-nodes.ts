@@ -57,7 +57,7 @@ export interface NodeBenchSettings {
 /** The options the node benchmarks share: `--nodes 1|3 --seconds --sync --shards --threads`. */
 export function nodeBenchSettings(options: Map<string, string | true>): NodeBenchSettings {
   return {
-    nodeCount: numberOption(options, 'nodes', 1) === 3 ? 3 : 1,
+    nodeCount: choiceOption(options, 'nodes', ['1', '3'] as const, '1') === '3' ? 3 : 1,
     durationMs: numberOption(options, 'seconds', 3) * 1000,
     sync: choiceOption(options, 'sync', ['always', 'none'] as const, 'always'),
     shards: numberOption(options, 'shards', 8, true),

@@ -74,7 +74,7 @@ t.test('open-loop kv over the TCP SDK against one real node process', { timeout:
 })
 
 t.test('a bad option is answered with its message and code, exit code 2, no stack', async (t) => {
-  for (const args of [['failover', '--signal', 'SIGHUP'], ['queue', '--transport', 'udp'], ['kv', '--seconds', '-1']]) {
+  for (const args of [['failover', '--signal', 'SIGHUP'], ['queue', '--transport', 'udp'], ['kv', '--seconds', '-1'], ['queue', '--nodes', '2']]) {
     const { code, stdout, stderr } = await runBench(args)
     t.equal(code, 2, `${args.join(' ')}: exit code`)
     t.equal(stdout, '')
