@@ -2,7 +2,7 @@
 // thread. It owns a ShardReplica (Raft core + machine + Ready loop), ticks it
 // on a timer, and talks to the WalWriter, the peer router and the gateway
 // through the runtime's rings.
-import type { Message } from '../src/raft/index.js'
+import { MESSAGE_RUN_BYTES_MAX, splitMessagesBySize, type Message } from '../src/raft/index.js'
 import type { QueueReceiveCommand, ShardCommand } from '../src/machines/index.js'
 import { refTo, type ActorAddress, type ActorFactory } from '../src/runtime/index.js'
 import { SnapshotStore, type DurableAck, type LogEntry, type ShardState } from '../src/wal/index.js'
@@ -81,9 +81,12 @@ export function shardActor(args: ShardActorArgs): ActorFactory<ShardMsg, ShardAn
           load: (shard) => store.load(shard),
         },
         send: (messages) => {
-          if (router && !router.tell({ type: 'raft-out', shard: args.shard, messages })) {
-            // Raft tolerates lost messages; a flooded router drops rather than blocks.
-            log.debug({ dropped: messages.length }, 'peer router busy: dropped raft messages')
+          if (!router) return
+          for (const run of splitMessagesBySize(messages, MESSAGE_RUN_BYTES_MAX)) {
+            if (!router.tell({ type: 'raft-out', shard: args.shard, messages: run })) {
+              // Raft tolerates lost messages; a flooded router drops rather than blocks.
+              log.debug({ dropped: run.length }, 'peer router busy: dropped raft messages')
+            }
           }
         },
         deadLetter: (effect) => void gateway.send({ type: 'dead-letter', shard: args.shard, effect }).catch(() => undefined),

@@ -12,6 +12,7 @@ import type { Logger } from 'pino'
 import {
   MemoryStorage,
   RawNode,
+  countWithinSize,
   createRng,
   decodeConfChange,
   lostLeaderCampaignTicks,
@@ -158,6 +159,9 @@ interface HeldRequest {
 
 /** How often the preferred replica campaigns again while it starts and knows no leader. */
 const startCampaignEveryTicks = 2
+
+/** Entry bytes per WAL write: half the WAL's batch bound (16 MiB), which one write must fit. */
+const walWriteBytesMax = 8 * 1024 * 1024
 
 /** Requests held per shard while leadership changes hands; beyond it UNAVAILABLE at once. */
 const heldRequestsMax = 10_000
@@ -702,16 +706,27 @@ export class ShardReplica {
       write.snapshot = { index, term }
       this.walLastIndex = Math.max(this.walLastIndex, index)
     }
-    if (ready.entries.length > 0) {
-      const first = ready.entries[0]!.index
+    const { entries } = ready
+    if (entries.length > 0) {
+      const first = entries[0]!.index
       if (first <= this.walLastIndex) write.truncateFrom = first
-      write.entries = ready.entries.map(toLogEntry)
-      this.walLastIndex = ready.entries[ready.entries.length - 1]!.index
+      this.walLastIndex = entries[entries.length - 1]!.index
     }
     const hardState = ready.hardState ?? this.unsyncedHardState
-    if (hardState) write.hardState = hardState
     this.unsyncedHardState = undefined
-    await this.ports.wal.append(write)
+    // Entries beyond walWriteBytesMax (several large ones) go as several
+    // writes, in order: the first with the snapshot mark and the
+    // truncation, the last with the hard state.
+    let part = write
+    for (let start = 0; ; part = { shard: this.shard }) {
+      const count = countWithinSize(entries, start, entries.length, walWriteBytesMax)
+      if (count > 0) part.entries = (count === entries.length ? entries : entries.slice(start, start + count)).map(toLogEntry)
+      start += count
+      const last = start >= entries.length
+      if (last && hardState) part.hardState = hardState
+      await this.ports.wal.append(part)
+      if (last) break
+    }
     if (ready.snapshot) this.storage.applySnapshot(ready.snapshot)
     this.storage.append(ready.entries)
     if (ready.hardState) this.storage.setHardState(ready.hardState)

@@ -1,5 +1,5 @@
 // Sizes of entries as flow control counts them.
-import type { Entry } from './types.js'
+import type { Entry, Message } from './types.js'
 
 /** Per-entry framing counted on top of the payload (term, index, type). */
 export const ENTRY_OVERHEAD_BYTES = 24
@@ -28,6 +28,47 @@ export function countWithinSize(entries: readonly Entry[], from: number, to: num
     if (size > maxSizeBytes) break
   }
   return i - from
+}
+
+/**
+ * A default bound on a run of messages (see splitMessagesBySize) that keeps
+ * each run well inside a 16 MiB frame even with one entry of a 10 MiB
+ * request in it: what the node's shard actors hand the peer router at once,
+ * and what the router sends a peer in one wire message.
+ */
+export const MESSAGE_RUN_BYTES_MAX = 8 * 1024 * 1024
+
+/** What a message carries beyond its fixed fields: its entries and its snapshot chunk. */
+export function messageSizeBytes(message: Message): number {
+  let size = message.snapshot?.data.byteLength ?? 0
+  for (let i = 0; i < message.entries.length; i++) size += entrySizeBytes(message.entries[i]!)
+  return size
+}
+
+/**
+ * Splits messages, in order, into runs of at most maxSizeBytes (by
+ * messageSizeBytes; a run holds at least one message, so a single large
+ * one still moves): for a transport whose frames are bounded.
+ */
+export function splitMessagesBySize(messages: Message[], maxSizeBytes: number): Message[][] {
+  let total = 0
+  for (const message of messages) total += messageSizeBytes(message)
+  if (total <= maxSizeBytes) return messages.length > 0 ? [messages] : []
+  const runs: Message[][] = []
+  let run: Message[] = []
+  let size = 0
+  for (const message of messages) {
+    const bytes = messageSizeBytes(message)
+    if (run.length > 0 && size + bytes > maxSizeBytes) {
+      runs.push(run)
+      run = []
+      size = 0
+    }
+    run.push(message)
+    size += bytes
+  }
+  if (run.length > 0) runs.push(run)
+  return runs
 }
 
 export const EMPTY_BYTES: Uint8Array = new Uint8Array(0)

@@ -5,9 +5,12 @@ import pino from 'pino'
 import t from 'tap'
 import { ShardReplica, shardReplicaDefaults, snapshotHeadStart, type ShardReplicaOptions, type ShardReply } from '../../actors/shard-replica.js'
 import type { Message } from '../../src/raft/index.js'
+import type { ShardWrite } from '../../src/wal/index.js'
 
 interface Cluster {
   replicas: Map<number, ShardReplica>
+  /** Every WAL write of each replica, in order. */
+  writes: Map<number, ShardWrite[]>
   outbox: Message[]
   /** Delivers queued messages for which `allow` holds (the rest are lost), until none are left. */
   flush(allow?: (m: Message) => boolean): Promise<void>
@@ -44,12 +47,15 @@ async function startCluster(
 ): Promise<Cluster> {
   const outbox: Message[] = []
   const replicas = new Map<number, ShardReplica>()
+  const writes = new Map<number, ShardWrite[]>()
   for (const id of [1, 2, 3]) {
+    writes.set(id, [])
     const replica = new ShardReplica(
       { ...shardReplicaDefaults, shard: 0, nodeId: id, voters: [1, 2, 3], seed: id, balanceLeader: false, ...options },
       {
         wal: {
           append: async (write) => {
+            writes.get(id)!.push(write)
             if (gate.held.has(id)) await new Promise<void>((resolve) => gate.waiting.push(resolve))
             return { shard: write.shard, durableIndex: write.entries?.at(-1)?.index ?? 0 }
           },
@@ -87,6 +93,7 @@ async function startCluster(
   }
   const cluster: Cluster = {
     replicas,
+    writes,
     outbox,
     flush,
     tick: async (ids, allow) => {
@@ -432,4 +439,32 @@ t.test('a follower that loses its leader connection keeps the leader with lease-
   t.equal(r2.status().leader, 1, 'the old leader may still serve reads from its lease')
   await cluster.tick([2, 3], among([2, 3]))
   t.notOk(r2.isLeader)
+})
+
+t.test('entries of one Ready beyond 8 MiB go to the WAL as several writes, in order, the hard state with the last', async (t) => {
+  const cluster = await startCluster()
+  const r1 = cluster.replicas.get(1)!
+  const created = r1.propose({ type: 'queue.create', queue: 'q', config: {} })
+  await cluster.flush()
+  t.match(await created, { ok: true })
+  const writes = cluster.writes.get(1)!
+  writes.length = 0
+  // Three proposals of one turn (one Ready), each a batch of four 1 MB bodies: about 12 MB of entries.
+  const body = new Uint8Array(1_000_000)
+  const sends = [0, 1, 2].map(() => r1.propose({ type: 'queue.send', queue: 'q', messages: Array.from({ length: 4 }, () => ({ body })) }))
+  await cluster.flush()
+  for (const send of sends) t.match(await send, { ok: true, value: { ids: Array } })
+  const large = writes.filter((write) => write.entries?.some((entry) => entry.payload.byteLength > 4_000_000))
+  t.same(
+    large.map((write) => write.entries!.length),
+    [2, 1],
+    'two entries (8 MB) in the first write, the third in the next',
+  )
+  const indexes = large.flatMap((write) => write.entries!.map((entry) => entry.index))
+  t.same(indexes, [indexes[0], indexes[0]! + 1, indexes[0]! + 2], 'in log order')
+  t.equal(large[0]!.hardState, undefined, 'no hard state before the last entries are written')
+  t.ok(large[1]!.hardState, 'the hard state goes with the last')
+  for (const write of large) {
+    t.ok(write.entries!.reduce((sum, entry) => sum + entry.payload.byteLength, 0) <= 8 * 1024 * 1024, 'each within 8 MiB')
+  }
 })

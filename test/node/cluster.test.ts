@@ -60,6 +60,17 @@ t.test('requests and answers at the size limits cross threads and nodes, from ev
   for (const node of nodes) t.equal((await node!.kv.get('large'))!.value.length, 1024 * 1024)
 })
 
+t.test('concurrent batches of 10 MB through every node all commit (one Ready holds several: WAL writes and Raft messages are cut to fit)', async (t) => {
+  await nodes[0]!.queues.put('large-concurrent')
+  const batch = Array.from({ length: 10 }, () => ({ body: Buffer.alloc(1_000_000, 5) }))
+  const sent = await Promise.allSettled(nodes.flatMap((node) => [1, 2, 3].map(() => node!.queues.sendBatch('large-concurrent', batch))))
+  t.same(
+    sent.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value.length : String(outcome.reason))),
+    Array(9).fill(10),
+  )
+  for (const node of nodes) t.equal((await node!.queues.get('large-concurrent')).stats.total, 90)
+})
+
 t.test('direct routing answers NOT_LEADER naming the leader; the directory names every member', async (t) => {
   await nodes[0]!.queues.put('direct')
   const status = await nodes[0]!.status()
