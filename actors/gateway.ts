@@ -6,6 +6,7 @@
 import type { DeadLetterEffect, ShardCommand, QueueReceiveCommand } from '../src/machines/index.js'
 import type { ActorFactory, ActorRef } from '../src/runtime/index.js'
 import { TroupeError, type TroupeErrorCode } from '../src/node/node-errors.js'
+import { WriteBudget } from '../src/node/write-budget.js'
 import type { GatewayNotice, ShardAnswer, ShardMsg } from './shard-actor.js'
 import type { ShardErrorCode, ShardReply, ShardStatus } from './shard-replica.js'
 import type { Logger } from 'pino'
@@ -18,6 +19,8 @@ export interface GatewayOptions {
   retryMaxMs: number
   /** Dead-letter moves driven at once; more wait for the next leader change or notice. */
   deadLettersInFlightMax: number
+  /** See NodeOptions.writeBytesInFlightMax. */
+  writeBytesInFlightMax: number
 }
 
 export const gatewayDefaults: GatewayOptions = {
@@ -25,6 +28,7 @@ export const gatewayDefaults: GatewayOptions = {
   retryInitialMs: 5,
   retryMaxMs: 200,
   deadLettersInFlightMax: 1_000,
+  writeBytesInFlightMax: 64 * 1024 * 1024,
 }
 
 /** How long a forwarded cancel of a long-poll may take before it is given up. */
@@ -38,6 +42,8 @@ export class Gateway {
   /** Sends a request to another node (set once the peer network is up; absent on a single node). */
   forward: ForwardFn | undefined
   shardCount = 0
+  /** The bytes of writes this node has taken in and not answered (see WriteBudget). */
+  readonly writes: WriteBudget
   private readonly deadLettersInFlight = new Set<string>()
   /**
    * The node that last answered as each shard's leader, or that a replica
@@ -55,7 +61,9 @@ export class Gateway {
     private readonly replicasOf: (shard: number) => number[],
     private readonly options: GatewayOptions,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.writes = new WriteBudget(options.writeBytesInFlightMax)
+  }
 
   close(): void {
     this.closed = true

@@ -74,6 +74,21 @@ export async function startHttpServer(node: TroupeNode, options: HttpServerOptio
     let clientGone: AbortController | undefined
     let signal: AbortSignal | undefined
     let query: URLSearchParams | undefined
+    // A body being read and parsed counts in the node's write budget until
+    // the handler calls the node. One the busy node has no room for is
+    // refused before it is read; node:http then reads it to its end and
+    // drops it (within the body limit), so the client still gets the 503
+    // and the connection stays usable.
+    const readCounted = async <T>(limitBytes: number, parse: (raw: Buffer) => T): Promise<T> => {
+      const declared = Number(req.headers['content-length'] ?? 0)
+      const counted = Number.isSafeInteger(declared) && declared > 0 && declared <= limitBytes ? declared : 0
+      if (!node.writes.tryTake(counted)) throw node.writes.overloaded()
+      try {
+        return parse(await readBody(req, limitBytes))
+      } finally {
+        node.writes.give(counted)
+      }
+    }
     inFlight++
     metrics.inFlight.inc()
     res.once('close', () => {
@@ -109,8 +124,8 @@ export async function startHttpServer(node: TroupeNode, options: HttpServerOptio
           return signal
         },
         closing: () => closing,
-        readJson: async () => parseJsonBody(await readBody(req, config.bodyLimitBytes)),
-        readRaw: (limitBytes) => readBody(req, Math.min(limitBytes, config.bodyLimitBytes)),
+        readJson: () => readCounted(config.bodyLimitBytes, parseJsonBody),
+        readRaw: (limitBytes) => readCounted(Math.min(limitBytes, config.bodyLimitBytes), (raw) => raw),
       }
       writeReply(res, await route.handler(ctx), draining)
     } catch (caught) {

@@ -32,6 +32,12 @@ export interface NodeOptions {
   balanceLeaders?: boolean
   /** A request that cannot finish in this time fails (TIMEOUT or UNAVAILABLE). Default 10 s. */
   requestTimeoutMs?: number
+  /**
+   * Bytes of writes (message bodies, KV values, request bodies being read)
+   * this node takes in before it refuses more with UNAVAILABLE (HTTP 503,
+   * Retry-After) until some are answered. Default 64 MiB.
+   */
+  writeBytesInFlightMax?: number
   /** `lease-based` serves linearizable reads from the leader lease (bounded clock drift). Default `safe` (ReadIndex). */
   readOnly?: 'safe' | 'lease-based'
   /**
@@ -69,6 +75,7 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
     entriesKeptAfterSnapshot: options.entriesKeptAfterSnapshot ?? 1_000,
     balanceLeaders: options.balanceLeaders ?? true,
     requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
+    writeBytesInFlightMax: options.writeBytesInFlightMax ?? 64 * 1024 * 1024,
     readOnly: options.readOnly ?? 'safe',
     readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
     peer: options.peer ?? '127.0.0.1:7282',
@@ -91,6 +98,7 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
     throw new RangeError(`entriesKeptAfterSnapshot must be a non-negative integer, got ${resolved.entriesKeptAfterSnapshot}`)
   }
   positiveInteger('requestTimeoutMs', resolved.requestTimeoutMs)
+  positiveInteger('writeBytesInFlightMax', resolved.writeBytesInFlightMax)
   if (resolved.shards > 1024) throw new RangeError(`shards must be at most 1024, got ${resolved.shards}`)
   if (resolved.sync !== 'always' && resolved.sync !== 'none') throw new RangeError(`sync must be 'always' or 'none', got ${String(resolved.sync)}`)
   if (resolved.readOnly !== 'safe' && resolved.readOnly !== 'lease-based') {

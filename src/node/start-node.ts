@@ -46,7 +46,7 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
   }
   const system = await ActorSystem.start({ name: `troupe-${identity.nodeId}`, logger: log })
   const replicas = (shard: number) => replicasOf(shard, config.members)
-  const gateway = new Gateway(identity.nodeId, replicas, { ...gatewayDefaults, requestTimeoutMs: config.requestTimeoutMs }, log.child({ actor: 'gateway' }))
+  const gateway = new Gateway(identity.nodeId, replicas, { ...gatewayDefaults, requestTimeoutMs: config.requestTimeoutMs, writeBytesInFlightMax: config.writeBytesInFlightMax }, log.child({ actor: 'gateway' }))
   gateway.shardCount = identity.shards
   const shardOf = (queue: string) => shardForQueue(queue, identity.shards)
   let router: PeerRouter | undefined

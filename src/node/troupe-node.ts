@@ -30,6 +30,7 @@ import {
   type ShardCommand,
 } from '../machines/index.js'
 import { TroupeError } from './node-errors.js'
+import type { WriteBudget } from './write-budget.js'
 import { AckCoalescer } from './ack-coalescer.js'
 import { ReceiveCoalescer } from './receive-coalescer.js'
 import { SendCoalescer } from './send-coalescer.js'
@@ -257,7 +258,8 @@ export class Queues extends ShardClient {
   /** Sends one message; resolves with its id once it is committed and applied. */
   async send(name: string, body: unknown, options: SendOptions = {}): Promise<string> {
     check(checkQueueName(name))
-    return this.sends.send(name, toSendMessage({ ...options, body }, 0))
+    const message = toSendMessage({ ...options, body }, 0)
+    return this.gateway.writes.run(message.body.byteLength, () => this.sends.send(name, message))
   }
 
   /** Sends 1..1000 messages, all or nothing. */
@@ -265,7 +267,10 @@ export class Queues extends ShardClient {
     const shard = this.shardOf(name)
     check(checkBatchSize(messages.length))
     const encoded = messages.map((message, i) => toSendMessage(message, i))
-    const result = await this.propose<CommandResults['queue.send']>(shard, { type: 'queue.send', queue: name, messages: encoded })
+    let bytes = 0
+    for (const message of encoded) bytes += message.body.byteLength
+    const command = { type: 'queue.send' as const, queue: name, messages: encoded }
+    const result = await this.gateway.writes.run(bytes, () => this.propose<CommandResults['queue.send']>(shard, command))
     return result.ids
   }
 
@@ -340,13 +345,14 @@ export class Kv extends ShardClient {
     const shard = this.shardOf(key)
     const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value
     check(checkValue(bytes))
-    const result = await this.propose<CommandResults['kv.put']>(shard, {
-      type: 'kv.put',
+    const command = {
+      type: 'kv.put' as const,
       key,
       value: bytes,
       ...(options.ttlMs !== undefined ? { ttlMs: options.ttlMs } : {}),
       ...(options.ifVersion !== undefined ? { ifVersion: options.ifVersion } : {}),
-    })
+    }
+    const result = await this.gateway.writes.run(bytes.byteLength, () => this.propose<CommandResults['kv.put']>(shard, command))
     return result.version
   }
 
@@ -393,6 +399,16 @@ export class TroupeNode {
     this.queues = new Queues(gateway)
     this.kv = new Kv(gateway)
     this.direct = { queues: new Queues(gateway, 'direct'), kv: new Kv(gateway, 'direct') }
+  }
+
+  /**
+   * The bytes of writes this node has taken in and not answered, and its
+   * limit (NodeOptions.writeBytesInFlightMax). A server in front of the
+   * node takes from it while it reads a request body (`take`, then `give`
+   * just before it calls the node), so that bodies being read count too.
+   */
+  get writes(): WriteBudget {
+    return this.gateway.writes
   }
 
   /** The number of shards (fixed when the cluster was created). */

@@ -61,6 +61,26 @@ t.test('a chunked body is counted while it streams and refused with 413 past the
   t.match((await node.queues.get('guarded')).stats, { sentTotal: 0 })
 })
 
+t.test('a body the busy node has no room for is refused 503 with Retry-After before it is read; with room it is taken', async (t) => {
+  const { server, base } = await startTestServer(node)
+  t.teardown(() => server.close())
+  await node.queues.put('busy')
+  const limit = node.writes.maxBytes
+  // Other writes in flight hold all but 1 KiB of the node's budget.
+  node.writes.take(limit - 1024)
+  t.teardown(() => node.writes.give(limit - 1024))
+  const body = JSON.stringify({ body: 'x'.repeat(2048) })
+  const head = `POST /v1/queues/busy/messages HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`
+  const next = 'GET /health HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n'
+  const answer = await rawExchange(server.address.port, head + body + next)
+  t.match(answer, /^HTTP\/1\.1 503 /)
+  t.match(answer, /retry-after: 1/i)
+  t.match(answer, /"code":"UNAVAILABLE","message":"the node is busy: /)
+  t.match(answer, /\r\n\r\n\{"error".*HTTP\/1\.1 200 /s, 'the unread body was dropped and the connection answered the next request')
+  t.equal((await call(base, 'POST', '/v1/queues/busy/messages', { body: 'small' })).status, 201, 'a body that fits is taken')
+  t.match((await node.queues.get('busy')).stats, { sentTotal: 1 }, 'the refused one added nothing')
+})
+
 t.test('malformed HTTP is answered 400 and the connection closed', async (t) => {
   const { server } = await startTestServer(node)
   t.teardown(() => server.close())

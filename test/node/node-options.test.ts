@@ -12,3 +12,9 @@ t.test('the WAL writer shares the shard thread when there is one, and has its ow
 t.test('an unknown walThread is refused with the accepted values', async (t) => {
   t.throws(() => resolveNodeOptions({ walThread: 'elsewhere' as 'own' }), { name: 'RangeError', message: /walThread must be 'own' or 'shared', got elsewhere/ })
 })
+
+t.test('writeBytesInFlightMax defaults to 64 MiB and must be a positive integer', async (t) => {
+  t.equal(resolveNodeOptions({}).writeBytesInFlightMax, 64 * 1024 * 1024)
+  t.equal(resolveNodeOptions({ writeBytesInFlightMax: 1000 }).writeBytesInFlightMax, 1000)
+  for (const bad of [0, -1, 1.5]) t.throws(() => resolveNodeOptions({ writeBytesInFlightMax: bad }), { name: 'RangeError', message: /writeBytesInFlightMax/ })
+})

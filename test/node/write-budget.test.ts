@@ -1,0 +1,64 @@
+// The node's budget of write bytes in flight: the budget alone, then a real
+// node that refuses writes past it with UNAVAILABLE and writes nothing of them.
+import t from 'tap'
+import { isTroupeError } from '../../src/index.js'
+import { WriteBudget } from '../../src/node/write-budget.js'
+import { removeDir, startTestNode, tempDir } from './helpers.js'
+
+t.test('takes what fits, gives back, and lets a write larger than the whole budget in alone', async (t) => {
+  const budget = new WriteBudget(100)
+  t.ok(budget.tryTake(60))
+  t.ok(budget.tryTake(40), 'exactly full')
+  t.notOk(budget.tryTake(1))
+  budget.give(40)
+  t.notOk(budget.tryTake(41))
+  budget.give(60)
+  t.equal(budget.inFlightBytes, 0)
+  t.ok(budget.tryTake(500), 'larger than the budget, but nothing else in flight')
+  t.notOk(budget.tryTake(1))
+  budget.give(500)
+  t.throws(() => {
+    budget.take(50)
+    budget.take(51)
+  }, { code: 'UNAVAILABLE', message: /busy: 0\.0 MiB of writes in flight, its limit is 0\.0 MiB; retry later/ })
+})
+
+t.test('run gives the bytes back whether the write succeeds or fails', async (t) => {
+  const budget = new WriteBudget(100)
+  t.equal(await budget.run(80, async () => 'done'), 'done')
+  await t.rejects(budget.run(80, async () => Promise.reject(new Error('boom'))), { message: 'boom' })
+  t.equal(budget.inFlightBytes, 0)
+  let release!: () => void
+  const held = budget.run(80, () => new Promise<void>((resolve) => (release = resolve)))
+  await t.rejects(budget.run(30, async () => 'never'), { code: 'UNAVAILABLE' })
+  release()
+  await held
+  t.equal(budget.inFlightBytes, 0)
+})
+
+t.test('a node refuses writes past its budget at once, and what it refused was not written', async (t) => {
+  const dir = await tempDir()
+  const node = await startTestNode(dir, { writeBytesInFlightMax: 3_000_000 })
+  t.teardown(async () => {
+    await node.close()
+    await removeDir(dir)
+  })
+  await node.queues.put('q')
+  const batch = Array.from({ length: 10 }, () => ({ body: Buffer.alloc(100_000) }))
+  // Five batches of 1,000,050 bytes once encoded, at once: two fit in 3,000,000 bytes, a third would not.
+  const outcomes = await Promise.allSettled(Array.from({ length: 5 }, () => node.queues.sendBatch('q', batch)))
+  const refused = outcomes.filter((o) => o.status === 'rejected').map((o) => (o as PromiseRejectedResult).reason as unknown)
+  t.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 2, 'two admitted')
+  t.equal(refused.length, 3)
+  t.ok(refused.every((error) => isTroupeError(error, 'UNAVAILABLE')), 'refused with UNAVAILABLE')
+  t.equal((await node.queues.get('q')).stats.total, 20, 'only the admitted batches were written')
+  t.equal(node.writes.inFlightBytes, 0, 'everything given back')
+  t.equal((await node.queues.sendBatch('q', batch)).length, 10, 'once answered, the budget takes writes again')
+  // Single sends and KV puts count too.
+  node.writes.take(3_000_000)
+  await t.rejects(node.queues.send('q', 'x'), { code: 'UNAVAILABLE' })
+  await t.rejects(node.kv.put('k', 'v'), { code: 'UNAVAILABLE' })
+  node.writes.give(3_000_000)
+  t.ok(await node.queues.send('q', 'x'))
+  t.ok(await node.kv.put('k', 'v'))
+})
