@@ -170,6 +170,12 @@ function internalsText(metrics: NodeMetrics, node: TroupeNode): string {
       'leaderships a shard replica handed to the preferred replica of its shard, since its thread started',
       perShard(metrics, 'balanceTransfers'),
     ),
+    gaugeText('troupe_node_write_bytes_in_flight', 'bytes of writes (bodies, values, HTTP bodies being read) this node has taken in and not answered', [
+      { labels: {}, value: node.writes.inFlightBytes },
+    ]),
+    counterText('troupe_node_writes_refused_total', 'writes refused with UNAVAILABLE because writeBytesInFlightMax was reached', [
+      { labels: {}, value: node.writes.refusedTotal },
+    ]),
     gaugeText(
       'troupe_peer_up',
       'whether the peer link to another member is connected (1) or not (0)',

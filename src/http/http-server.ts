@@ -19,6 +19,9 @@ import { parseJsonBody, readBody } from './read-body.js'
 import type { Reply, RequestContext, Route } from './route.js'
 import { RouteMatcher } from './route-matcher.js'
 
+/** Request bodies from this size on count in the node's write budget while they are read (see readCounted). */
+const COUNTED_BODY_BYTES_MIN = 64 * 1024
+
 export const HTTP_API_VERSION = '1.0.0'
 
 export interface HttpServerHandle {
@@ -74,14 +77,15 @@ export async function startHttpServer(node: TroupeNode, options: HttpServerOptio
     let clientGone: AbortController | undefined
     let signal: AbortSignal | undefined
     let query: URLSearchParams | undefined
-    // A body being read and parsed counts in the node's write budget until
-    // the handler calls the node. One the busy node has no room for is
-    // refused before it is read; node:http then reads it to its end and
-    // drops it (within the body limit), so the client still gets the 503
-    // and the connection stays usable.
+    // A body of 64 KiB or more counts in the node's write budget while it is
+    // read and parsed, until the handler calls the node. One the busy node
+    // has no room for is refused before it is read; node:http then reads it
+    // to its end and drops it (within the body limit), so the client still
+    // gets the 503 and the connection stays usable. Smaller bodies (acks,
+    // receives, which free the node) are never held back here.
     const readCounted = async <T>(limitBytes: number, parse: (raw: Buffer) => T): Promise<T> => {
       const declared = Number(req.headers['content-length'] ?? 0)
-      const counted = Number.isSafeInteger(declared) && declared > 0 && declared <= limitBytes ? declared : 0
+      const counted = Number.isSafeInteger(declared) && declared >= COUNTED_BODY_BYTES_MIN && declared <= limitBytes ? declared : 0
       if (!node.writes.tryTake(counted)) throw node.writes.overloaded()
       try {
         return parse(await readBody(req, limitBytes))

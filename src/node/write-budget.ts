@@ -11,6 +11,8 @@ const MIB = 1024 * 1024
 
 export class WriteBudget {
   #inFlightBytes = 0
+  /** Writes refused for want of room, since the node started. */
+  refusedTotal = 0
 
   constructor(readonly maxBytes: number) {}
 
@@ -23,7 +25,10 @@ export class WriteBudget {
    * in when nothing else is in flight, so that it is never refused forever.
    */
   tryTake(bytes: number): boolean {
-    if (this.#inFlightBytes > 0 && this.#inFlightBytes + bytes > this.maxBytes) return false
+    if (this.#inFlightBytes > 0 && this.#inFlightBytes + bytes > this.maxBytes) {
+      this.refusedTotal++
+      return false
+    }
     this.#inFlightBytes += bytes
     return true
   }

@@ -66,10 +66,10 @@ t.test('a body the busy node has no room for is refused 503 with Retry-After bef
   t.teardown(() => server.close())
   await node.queues.put('busy')
   const limit = node.writes.maxBytes
-  // Other writes in flight hold all but 1 KiB of the node's budget.
-  node.writes.take(limit - 1024)
-  t.teardown(() => node.writes.give(limit - 1024))
-  const body = JSON.stringify({ body: 'x'.repeat(2048) })
+  // Other writes in flight hold all but 64 KiB of the node's budget.
+  node.writes.take(limit - 64 * 1024)
+  t.teardown(() => node.writes.give(limit - 64 * 1024))
+  const body = JSON.stringify({ body: 'x'.repeat(70_000) })
   const head = `POST /v1/queues/busy/messages HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`
   const next = 'GET /health HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n'
   const answer = await rawExchange(server.address.port, head + body + next)
@@ -79,6 +79,11 @@ t.test('a body the busy node has no room for is refused 503 with Retry-After bef
   t.match(answer, /\r\n\r\n\{"error".*HTTP\/1\.1 200 /s, 'the unread body was dropped and the connection answered the next request')
   t.equal((await call(base, 'POST', '/v1/queues/busy/messages', { body: 'small' })).status, 201, 'a body that fits is taken')
   t.match((await node.queues.get('busy')).stats, { sentTotal: 1 }, 'the refused one added nothing')
+  node.writes.take(64 * 1024)
+  t.teardown(() => node.writes.give(64 * 1024))
+  const [receipt] = ((await call(base, 'POST', '/v1/queues/busy/receive', { max: 1 })).json as { messages: { receipt: string }[] }).messages.map((m) => m.receipt)
+  t.equal((await call(base, 'POST', '/v1/queues/busy/ack', { receipt })).status, 204, 'with no room left, receives and acks still pass')
+  t.equal((await call(base, 'POST', '/v1/queues/busy/messages', { body: 'small' })).status, 503, 'a write does not')
 })
 
 t.test('malformed HTTP is answered 400 and the connection closed', async (t) => {

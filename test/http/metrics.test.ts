@@ -132,6 +132,19 @@ t.test('parked long-polls show per shard; a single node has no peer links', asyn
   t.equal(samples(text, 'troupe_peer_up').size, 0)
 })
 
+t.test('the write budget: bytes in flight and writes refused', async (t) => {
+  const before = await scrape()
+  t.equal(metricValue(before, 'troupe_node_write_bytes_in_flight'), 0)
+  const refusedBefore = metricValue(before, 'troupe_node_writes_refused_total')!
+  await call(base, 'PUT', '/v1/queues/budget', {})
+  node.writes.take(node.writes.maxBytes)
+  t.teardown(() => node.writes.give(node.writes.maxBytes))
+  t.equal((await call(base, 'POST', '/v1/queues/budget/messages', { body: 'no room' })).status, 503)
+  const after = await scrape()
+  t.equal(metricValue(after, 'troupe_node_write_bytes_in_flight'), node.writes.maxBytes)
+  t.equal(metricValue(after, 'troupe_node_writes_refused_total'), refusedBefore + 1)
+})
+
 t.test('every answer given in this file is documented in the OpenAPI document', async (t) => {
   t.same(await undocumentedAnswers(base), [])
 })
