@@ -52,7 +52,7 @@ export interface BatchMessage extends SendOptions {
 }
 
 export interface ReceiveOptions {
-  /** 1..100, default 1. */
+  /** 1..100, default 1. An answer holds at most 10 MiB of bodies (always one message): the rest stay for the next receive. */
   max?: number
   /** Wait up to this long for a message when the queue is empty (0..20000). Default 0. */
   waitMs?: number
