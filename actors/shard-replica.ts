@@ -71,8 +71,17 @@ export interface ShardReplicaOptions {
    * replica; the others wait a little longer, see snapshotEvery).
    */
   snapshotEveryEntries: number
-  /** Entries kept in memory behind a snapshot for followers that lag a little. */
+  /**
+   * Also take one once the entries applied since the last snapshot hold this
+   * many bytes, or as many as that snapshot, whichever is more: the log in
+   * memory stays within about the state's own size, and a snapshot is never
+   * written more often than the state it copies has been written anew.
+   */
+  snapshotEveryBytes: number
+  /** Entries kept in memory behind a snapshot for followers that lag a little... */
   entriesKeptAfterSnapshot: number
+  /** ...holding at most this many bytes. */
+  bytesKeptAfterSnapshot: number
   readOnly: 'safe' | 'lease-based'
   /** Seed of the election-timeout randomness. */
   seed: number
@@ -94,7 +103,9 @@ export const shardReplicaDefaults = {
   electionTicks: 10,
   heartbeatTicks: 1,
   snapshotEveryEntries: 20_000,
+  snapshotEveryBytes: 64 * 1024 * 1024,
   entriesKeptAfterSnapshot: 1_000,
+  bytesKeptAfterSnapshot: 16 * 1024 * 1024,
   readOnly: 'safe' as const,
   parkedReceivesMax: 10_000,
   pendingReadsMax: 100_000,
@@ -224,8 +235,13 @@ export class ShardReplica {
   private bootstrapMark: { index: number; term: number } | undefined
   private unsyncedHardState: HardState | undefined
   private appliedSinceSnapshot = 0
+  private appliedBytesSinceSnapshot = 0
+  /** The size of the newest snapshot (taken, installed or recovered). */
+  private snapshotBytes = 0
   /** Applied entries between two snapshots of this replica (set in the constructor). */
   private readonly snapshotEvery: number
+  /** snapshotEveryBytes with the same stagger between replicas as snapshotEvery. */
+  private readonly snapshotEveryBytes: number
   /** Last log index applied, no-ops and membership entries included (the machine counts only its commands). */
   private appliedIndex = 0
   private termStartIndex = Number.POSITIVE_INFINITY
@@ -269,6 +285,7 @@ export class ShardReplica {
     // Likewise the shards of one node under an even load: each starts at its
     // own point of the period, so their snapshots come one after another.
     this.appliedSinceSnapshot = snapshotHeadStart(options.shard, this.snapshotEvery)
+    this.snapshotEveryBytes = Math.floor((options.snapshotEveryBytes * this.snapshotEvery) / options.snapshotEveryEntries)
     this.ports = ports
     this.log = ports.log
   }
@@ -282,6 +299,7 @@ export class ShardReplica {
     let applied: number
     if (loaded) {
       this.machine = decodeMachine(shard, loaded.payload)
+      this.snapshotBytes = loaded.payload.byteLength
       storage = new MemoryStorage()
       const confState = decodeConfState(loaded.payload) ?? { voters: [...this.options.voters], learners: [] }
       storage.applySnapshot({ metadata: { index: loaded.index, term: loaded.term, confState }, data: loaded.payload })
@@ -834,6 +852,7 @@ export class ShardReplica {
       this.settleWaiter(entry, { ok: true, value: null })
     }
     this.appliedSinceSnapshot++
+    this.appliedBytesSinceSnapshot += entry.data.byteLength
   }
 
   private settleWaiter(entry: Entry, result: ApplyResult<unknown>): void {
@@ -875,16 +894,21 @@ export class ShardReplica {
     this.appliedIndex = snapshot.metadata.index
     this.confState = snapshot.metadata.confState
     this.appliedSinceSnapshot = 0
+    this.appliedBytesSinceSnapshot = 0
+    this.snapshotBytes = snapshot.data.byteLength
     this.snapshotsInstalled++
     this.log.info({ index: snapshot.metadata.index }, 'installed a snapshot from the leader')
   }
 
   private maybeSnapshot(): void {
-    if (this.snapshotting || this.appliedSinceSnapshot < this.snapshotEvery) return
+    if (this.snapshotting) return
+    const byCount = this.appliedSinceSnapshot >= this.snapshotEvery
+    if (!byCount && this.appliedBytesSinceSnapshot < Math.max(this.snapshotEveryBytes, this.snapshotBytes)) return
     const applied = this.appliedIndex
     if (applied <= this.storage.snapshot().metadata.index || applied > this.storage.lastIndex()) return
     this.snapshotting = true
     this.appliedSinceSnapshot = 0
+    this.appliedBytesSinceSnapshot = 0
     const term = this.storage.term(applied)
     const confState = this.confState
     // The state is captured now, in one pass; the copy of every body into the
@@ -902,9 +926,10 @@ export class ShardReplica {
         await this.ports.snapshots.save({ shard: this.shard, index: applied, term }, payload)
         const saveMs = performance.now() - started - encodeMs
         if (this.closed) return
+        this.snapshotBytes = payload.byteLength
         if (applied > this.storage.snapshot().metadata.index) {
           this.storage.createSnapshot(applied, payload, confState)
-          const compactTo = applied - this.options.entriesKeptAfterSnapshot
+          const compactTo = this.compactionPoint(applied)
           if (compactTo > this.storage.firstIndex()) this.storage.compact(compactTo)
         }
         await this.ports.wal.append({ shard: this.shard, snapshot: { index: applied, term } })
@@ -918,6 +943,18 @@ export class ShardReplica {
         this.snapshotting = false
       }
     })()
+  }
+
+  /** Where to compact after a snapshot at `applied`: keep at most entriesKeptAfterSnapshot entries and bytesKeptAfterSnapshot bytes behind it. */
+  private compactionPoint(applied: number): number {
+    const compactTo = Math.max(applied - this.options.entriesKeptAfterSnapshot, this.storage.firstIndex() - 1)
+    const kept = this.storage.entries(compactTo + 1, applied + 1, Number.MAX_SAFE_INTEGER)
+    let bytes = 0
+    for (let i = kept.length - 1; i >= 0; i--) {
+      bytes += kept[i]!.data.byteLength
+      if (bytes > this.options.bytesKeptAfterSnapshot) return kept[i]!.index
+    }
+    return compactTo
   }
 
   // ---------------------------------------------------------------- leader duties

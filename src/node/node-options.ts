@@ -26,8 +26,16 @@ export interface NodeOptions {
   electionTicks?: number
   /** Take a shard snapshot after this many applied entries. Default 20,000. */
   snapshotEveryEntries?: number
+  /**
+   * Also take one once the entries applied since the last hold this many
+   * bytes, or as many as that snapshot, whichever is more (this bounds the
+   * log in memory and on disk under large messages). Default 64 MiB.
+   */
+  snapshotEveryBytes?: number
   /** Log entries kept behind a snapshot for followers that lag a little; one further behind gets the snapshot. Default 1,000. */
   entriesKeptAfterSnapshot?: number
+  /** ...holding at most this many bytes. Default 16 MiB. */
+  bytesKeptAfterSnapshot?: number
   /** Move leadership back to each shard's preferred replica once it has caught up (keeps leaders spread). Default true. */
   balanceLeaders?: boolean
   /** A request that cannot finish in this time fails (TIMEOUT or UNAVAILABLE). Default 10 s. */
@@ -72,7 +80,9 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
     tickMs: options.tickMs ?? 100,
     electionTicks: options.electionTicks ?? 10,
     snapshotEveryEntries: options.snapshotEveryEntries ?? 20_000,
+    snapshotEveryBytes: options.snapshotEveryBytes ?? 64 * 1024 * 1024,
     entriesKeptAfterSnapshot: options.entriesKeptAfterSnapshot ?? 1_000,
+    bytesKeptAfterSnapshot: options.bytesKeptAfterSnapshot ?? 16 * 1024 * 1024,
     balanceLeaders: options.balanceLeaders ?? true,
     requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
     writeBytesInFlightMax: options.writeBytesInFlightMax ?? 64 * 1024 * 1024,
@@ -94,6 +104,10 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
   positiveInteger('tickMs', resolved.tickMs)
   positiveInteger('electionTicks', resolved.electionTicks)
   positiveInteger('snapshotEveryEntries', resolved.snapshotEveryEntries)
+  positiveInteger('snapshotEveryBytes', resolved.snapshotEveryBytes)
+  if (!Number.isSafeInteger(resolved.bytesKeptAfterSnapshot) || resolved.bytesKeptAfterSnapshot < 0) {
+    throw new RangeError(`bytesKeptAfterSnapshot must be a non-negative integer, got ${resolved.bytesKeptAfterSnapshot}`)
+  }
   if (!Number.isSafeInteger(resolved.entriesKeptAfterSnapshot) || resolved.entriesKeptAfterSnapshot < 0) {
     throw new RangeError(`entriesKeptAfterSnapshot must be a non-negative integer, got ${resolved.entriesKeptAfterSnapshot}`)
   }

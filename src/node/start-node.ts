@@ -161,7 +161,9 @@ function shardSpec(
     replica: {
       electionTicks: config.electionTicks,
       snapshotEveryEntries: config.snapshotEveryEntries,
+      snapshotEveryBytes: config.snapshotEveryBytes,
       entriesKeptAfterSnapshot: config.entriesKeptAfterSnapshot,
+      bytesKeptAfterSnapshot: config.bytesKeptAfterSnapshot,
       balanceLeader: config.balanceLeaders,
       readOnly: config.readOnly,
     },

@@ -468,3 +468,52 @@ t.test('entries of one Ready beyond 8 MiB go to the WAL as several writes, in or
     t.ok(write.entries!.reduce((sum, entry) => sum + entry.payload.byteLength, 0) <= 8 * 1024 * 1024, 'each within 8 MiB')
   }
 })
+
+t.test('snapshots come by bytes too, and a follower further behind than the bytes kept catches up by snapshot', async (t) => {
+  const saved: Uint8Array[] = []
+  const cluster = await startCluster({ snapshotEveryBytes: 1_000_000, bytesKeptAfterSnapshot: 500_000 }, saved)
+  const [r1, r3] = [cluster.replicas.get(1)!, cluster.replicas.get(3)!]
+  const created = r1.propose({ type: 'queue.create', queue: 'q', config: {} })
+  await cluster.flush()
+  t.match(await created, { ok: true })
+  const without3 = (m: Message) => m.to !== 3 && m.from !== 3
+  const body = new Uint8Array(200_000)
+  for (let i = 0; i < 15; i++) {
+    const sent = r1.propose({ type: 'queue.send', queue: 'q', messages: [{ body }] })
+    await cluster.flush(without3)
+    t.match(await sent, { ok: true })
+  }
+  for (let i = 0; i < 50 && saved.length === 0; i++) await turn()
+  t.ok(saved.length >= 1, 'a snapshot after about 1 MB applied (20,000 entries were far off)')
+  for (let i = 0; i < 20; i++) await turn()
+  for (let i = 0; i < 30 && r3.status().appliedIndex < r1.status().appliedIndex; i++) await cluster.tick([1, 2, 3])
+  t.equal(r3.status().appliedIndex, r1.status().appliedIndex, 'replica 3 caught up')
+  t.equal(r3.status().snapshotsInstalled, 1, 'by snapshot: the 3 MB it missed were not all kept behind the snapshot')
+})
+
+t.test('a state larger than snapshotEveryBytes is snapshotted again only after as many bytes as it holds', async (t) => {
+  const { Unpackr } = await import('msgpackr')
+  const { ShardMachine } = await import('../../src/machines/index.js')
+  const saved: Uint8Array[] = []
+  const cluster = await startCluster({ snapshotEveryBytes: 1_000_000 }, saved)
+  const r1 = cluster.replicas.get(1)!
+  const created = r1.propose({ type: 'queue.create', queue: 'q', config: {} })
+  await cluster.flush()
+  t.match(await created, { ok: true })
+  const body = new Uint8Array(250_000)
+  for (let i = 0; i < 40; i++) {
+    const sent = r1.propose({ type: 'queue.send', queue: 'q', messages: [{ body }] })
+    await cluster.flush()
+    t.match(await sent, { ok: true })
+    for (let turns = 0; turns < 10; turns++) await turn()
+  }
+  // Messages of 250 KB each in every snapshot: none is ever acked, so the state only grows.
+  const held = saved.map((payload) => {
+    const decoded = new Unpackr({ useRecords: false }).unpack(payload) as { m: Uint8Array }
+    return ShardMachine.restore(decoded.m).queueStats('q')!.total
+  })
+  // The first after 1 MB (4 messages); each next one once the entries applied since hold as many bytes
+  // as the snapshot before it. A message's entry is a few bytes smaller than its share of a snapshot,
+  // so that takes one message more than the snapshot holds: 4, then 4 + 5, 9 + 10, 19 + 20.
+  t.same(held, [4, 9, 19, 39])
+})

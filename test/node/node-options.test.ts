@@ -18,3 +18,10 @@ t.test('writeBytesInFlightMax defaults to 64 MiB and must be a positive integer'
   t.equal(resolveNodeOptions({ writeBytesInFlightMax: 1000 }).writeBytesInFlightMax, 1000)
   for (const bad of [0, -1, 1.5]) t.throws(() => resolveNodeOptions({ writeBytesInFlightMax: bad }), { name: 'RangeError', message: /writeBytesInFlightMax/ })
 })
+
+t.test('snapshots by bytes: defaults and checks', async (t) => {
+  t.match(resolveNodeOptions({}), { snapshotEveryBytes: 64 * 1024 * 1024, bytesKeptAfterSnapshot: 16 * 1024 * 1024 })
+  t.equal(resolveNodeOptions({ bytesKeptAfterSnapshot: 0 }).bytesKeptAfterSnapshot, 0)
+  t.throws(() => resolveNodeOptions({ snapshotEveryBytes: 0 }), { name: 'RangeError', message: /snapshotEveryBytes/ })
+  t.throws(() => resolveNodeOptions({ bytesKeptAfterSnapshot: -1 }), { name: 'RangeError', message: /bytesKeptAfterSnapshot/ })
+})
