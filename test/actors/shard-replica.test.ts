@@ -4,6 +4,7 @@
 import pino from 'pino'
 import t from 'tap'
 import { ShardReplica, shardReplicaDefaults, snapshotHeadStart, type ShardReplicaOptions, type ShardReply } from '../../actors/shard-replica.js'
+import type { ShardCommand } from '../../src/machines/index.js'
 import type { Message } from '../../src/raft/index.js'
 import type { ShardWrite } from '../../src/wal/index.js'
 
@@ -118,6 +119,13 @@ async function electWithout1(cluster: Cluster): Promise<number> {
   throw new Error('no leader among 2 and 3')
 }
 
+/** Proposes on `replica` and delivers every message that causes; resolves with the reply. */
+async function proposeAndFlush(cluster: Cluster, replica: ShardReplica, command: ShardCommand): Promise<ShardReply<unknown>> {
+  const reply = replica.propose(command)
+  await cluster.flush()
+  return reply
+}
+
 /** Settles with the reply, or 'pending' if there is none yet. */
 async function peek<T>(promise: Promise<T>): Promise<T | 'pending'> {
   return Promise.race([promise, turn().then(() => 'pending' as const)])
@@ -186,9 +194,7 @@ t.test('a snapshot is msgpack {c: membership, m: machine} in canonical form, tak
   const saved: Uint8Array[] = []
   const cluster = await startCluster({ snapshotEveryEntries: 50 }, saved)
   const r1 = cluster.replicas.get(1)!
-  const created = r1.propose({ type: 'queue.create', queue: 'q', config: {} })
-  await cluster.flush()
-  t.match(await created, { ok: true })
+  t.match(await proposeAndFlush(cluster, r1, { type: 'queue.create', queue: 'q', config: {} }), { ok: true })
   const body = new Uint8Array(300).fill(5)
   for (let i = 0; i < 60; i++) {
     const sent = r1.propose({ type: 'queue.send', queue: 'q', messages: [{ body }] })
@@ -444,9 +450,7 @@ t.test('a follower that loses its leader connection keeps the leader with lease-
 t.test('entries of one Ready beyond 8 MiB go to the WAL as several writes, in order, the hard state with the last', async (t) => {
   const cluster = await startCluster()
   const r1 = cluster.replicas.get(1)!
-  const created = r1.propose({ type: 'queue.create', queue: 'q', config: {} })
-  await cluster.flush()
-  t.match(await created, { ok: true })
+  t.match(await proposeAndFlush(cluster, r1, { type: 'queue.create', queue: 'q', config: {} }), { ok: true })
   const writes = cluster.writes.get(1)!
   writes.length = 0
   // Three proposals of one turn (one Ready), each a batch of four 1 MB bodies: about 12 MB of entries.
@@ -473,9 +477,7 @@ t.test('snapshots come by bytes too, and a follower further behind than the byte
   const saved: Uint8Array[] = []
   const cluster = await startCluster({ snapshotEveryBytes: 1_000_000, bytesKeptAfterSnapshot: 500_000 }, saved)
   const [r1, r3] = [cluster.replicas.get(1)!, cluster.replicas.get(3)!]
-  const created = r1.propose({ type: 'queue.create', queue: 'q', config: {} })
-  await cluster.flush()
-  t.match(await created, { ok: true })
+  t.match(await proposeAndFlush(cluster, r1, { type: 'queue.create', queue: 'q', config: {} }), { ok: true })
   const without3 = (m: Message) => m.to !== 3 && m.from !== 3
   const body = new Uint8Array(200_000)
   for (let i = 0; i < 15; i++) {
@@ -497,9 +499,7 @@ t.test('a state larger than snapshotEveryBytes is snapshotted again only after a
   const saved: Uint8Array[] = []
   const cluster = await startCluster({ snapshotEveryBytes: 1_000_000 }, saved)
   const r1 = cluster.replicas.get(1)!
-  const created = r1.propose({ type: 'queue.create', queue: 'q', config: {} })
-  await cluster.flush()
-  t.match(await created, { ok: true })
+  t.match(await proposeAndFlush(cluster, r1, { type: 'queue.create', queue: 'q', config: {} }), { ok: true })
   const body = new Uint8Array(250_000)
   for (let i = 0; i < 40; i++) {
     const sent = r1.propose({ type: 'queue.send', queue: 'q', messages: [{ body }] })
