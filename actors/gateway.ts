@@ -62,7 +62,8 @@ export class Gateway {
     private readonly options: GatewayOptions,
     private readonly log: Logger,
   ) {
-    this.writes = new WriteBudget(options.writeBytesInFlightMax)
+    // Large writes wait at most a quarter of their deadline before the ones ahead of them finish.
+    this.writes = new WriteBudget(options.writeBytesInFlightMax, options.requestTimeoutMs / 4)
   }
 
   close(): void {

@@ -43,7 +43,9 @@ export interface NodeOptions {
   /**
    * Bytes of writes (message bodies, KV values, request bodies being read)
    * this node takes in before it refuses more with UNAVAILABLE (HTTP 503,
-   * Retry-After) until some are answered. Default 64 MiB.
+   * Retry-After) until some are answered. Default 64 MiB. A write of 64 KiB
+   * or more is also refused while the oldest in flight has waited more than
+   * a quarter of requestTimeoutMs.
    */
   writeBytesInFlightMax?: number
   /** `lease-based` serves linearizable reads from the leader lease (bounded clock drift). Default `safe` (ReadIndex). */

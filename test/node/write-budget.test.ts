@@ -2,7 +2,7 @@
 // node that refuses writes past it with UNAVAILABLE and writes nothing of them.
 import t from 'tap'
 import { isTroupeError } from '../../src/index.js'
-import { WriteBudget } from '../../src/node/write-budget.js'
+import { LARGE_WRITE_BYTES, WriteBudget } from '../../src/node/write-budget.js'
 import { removeDir, startTestNode, tempDir } from './helpers.js'
 
 t.test('takes what fits, gives back, and lets a write larger than the whole budget in alone', async (t) => {
@@ -20,7 +20,7 @@ t.test('takes what fits, gives back, and lets a write larger than the whole budg
   t.throws(() => {
     budget.take(50)
     budget.take(51)
-  }, { code: 'UNAVAILABLE', message: /busy: 0\.0 MiB of writes in flight, its limit is 0\.0 MiB; retry later/ })
+  }, { code: 'UNAVAILABLE', message: /busy: 0\.0 MiB of writes in flight \(its limit is 0\.0 MiB\), the oldest waiting 0 ms; retry later/ })
 })
 
 t.test('run gives the bytes back whether the write succeeds or fails', async (t) => {
@@ -34,6 +34,26 @@ t.test('run gives the bytes back whether the write succeeds or fails', async (t)
   release()
   await held
   t.equal(budget.inFlightBytes, 0)
+})
+
+t.test('while the oldest write in flight has waited too long, large writes are refused and small ones still taken', async (t) => {
+  let now = 0
+  const budget = new WriteBudget(100 * 1024 * 1024, 2_500, () => now)
+  const large = LARGE_WRITE_BYTES
+  let finish!: () => void
+  const slow = budget.run(large, () => new Promise<void>((resolve) => (finish = resolve)))
+  now = 1_000
+  const quick = budget.run(large, async () => 'quick')
+  t.equal(await quick, 'quick', 'a large write while the oldest has waited 1 s')
+  now = 2_600
+  t.equal(budget.oldestWaitedMs, 2_600)
+  await t.rejects(budget.run(large, async () => 'late'), { code: 'UNAVAILABLE', message: /the oldest waiting 2600 ms/ })
+  t.equal(await budget.run(large - 1, async () => 'small'), 'small', 'a write under LARGE_WRITE_BYTES still passes')
+  t.equal(budget.refusedTotal, 1)
+  finish()
+  await slow
+  t.equal(budget.oldestWaitedMs, 0)
+  t.equal(await budget.run(large, async () => 'again'), 'again', 'once it is answered, large writes are taken again')
 })
 
 t.test('a node refuses writes past its budget at once, and what it refused was not written', async (t) => {
