@@ -43,19 +43,24 @@ export function sealSnapshot(meta: SnapshotMeta, raw: Uint8Array, flags: number,
   const body = compressed ? deflateRawSync(raw, { level: compressionLevel }) : raw
   // One allocation that owns its memory, so a worker can transfer it instead of copying.
   const image = Buffer.from(new ArrayBuffer(SNAPSHOT_HEADER_BYTES + body.byteLength))
-  MAGIC.copy(image, 0)
-  image.writeUInt32LE(FORMAT_VERSION, 8)
-  image.writeUInt32LE(flags, 12)
-  image.writeUInt32LE(meta.shard, 16)
-  image.writeUInt32LE(0, 20)
-  writeSafeU64(image, meta.index, 24)
-  writeSafeU64(image, meta.term, 32)
-  writeSafeU64(image, body.byteLength, 40)
-  writeSafeU64(image, raw.byteLength, 48)
   image.set(body, SNAPSHOT_HEADER_BYTES)
-  image.writeUInt32LE(crc32c(image.subarray(SNAPSHOT_HEADER_BYTES)), 56)
-  image.writeUInt32LE(crc32c(image.subarray(0, 60)), 60)
+  writeSnapshotHeader(image, meta, flags, body.byteLength, raw.byteLength, crc32c(image.subarray(SNAPSHOT_HEADER_BYTES)))
   return image
+}
+
+/** Writes the 64-byte header into `target` (its first 64 bytes), for a stored body of that size and CRC32C. */
+export function writeSnapshotHeader(target: Buffer, meta: SnapshotMeta, flags: number, storedBytes: number, rawBytes: number, bodyCrc: number): void {
+  MAGIC.copy(target, 0)
+  target.writeUInt32LE(FORMAT_VERSION, 8)
+  target.writeUInt32LE(flags, 12)
+  target.writeUInt32LE(meta.shard, 16)
+  target.writeUInt32LE(0, 20)
+  writeSafeU64(target, meta.index, 24)
+  writeSafeU64(target, meta.term, 32)
+  writeSafeU64(target, storedBytes, 40)
+  writeSafeU64(target, rawBytes, 48)
+  target.writeUInt32LE(bodyCrc, 56)
+  target.writeUInt32LE(crc32c(target.subarray(0, 60)), 60)
 }
 
 export function readSnapshotHeader(buf: Buffer): SnapshotHeader {

@@ -4,6 +4,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { SnapshotStore } from '../../src/wal/index.js'
+import { sealSnapshot } from '../../src/wal/snapshot-format.js'
 import { snapshotBody } from './snapshot-body.js'
 import { tempDir } from './helpers.js'
 
@@ -27,16 +28,34 @@ t.test('saves and loads raw, compressed and msgpack snapshots', async (t) => {
   t.equal(await store.load(4), undefined, 'shards are separate')
 })
 
-t.test('large snapshots are sealed and verified in the piscina pool, small ones inline', async (t) => {
+t.test('large compressed snapshots are sealed and verified in the piscina pool; uncompressed ones are only checksummed, here', async (t) => {
   const store = new SnapshotStore({ dir: await tempDir(t), offloadBytesMin: 64 * 1024 })
   t.teardown(() => store.close())
-  await store.save({ shard: 1, index: 1, term: 1 }, Buffer.alloc(100, 1))
+  await store.save({ shard: 1, index: 1, term: 1 }, Buffer.alloc(100, 1), { compress: true })
   t.same(store.stats(), { pooledTasks: 0, inlineTasks: 1 })
   const body = snapshotBody(2)
-  await store.save({ shard: 1, index: 2, term: 1 }, body)
-  const loaded = await store.load(1)
-  t.same(store.stats(), { pooledTasks: 2, inlineTasks: 1 }, 'seal and verify of the large one ran in the pool')
-  t.same(Buffer.from(loaded!.payload), body)
+  await store.save({ shard: 1, index: 2, term: 1 }, body, { compress: true })
+  t.same(store.stats(), { pooledTasks: 1, inlineTasks: 1 }, 'the large one was compressed and sealed in the pool')
+  t.same(Buffer.from((await store.load(1))!.payload), body)
+  await store.save({ shard: 1, index: 3, term: 1 }, body)
+  const before = store.stats()
+  t.same(before.pooledTasks, 1, 'an uncompressed save does not use the pool, however large')
+  t.same(Buffer.from((await store.load(1))!.payload), body)
+  t.same(store.stats().pooledTasks, 2, 'its large file is verified in the pool')
+})
+
+t.test('an uncompressed save writes the same bytes as sealSnapshot, across write slices and checksum slices', async (t) => {
+  const dir = await tempDir(t)
+  const store = new SnapshotStore({ dir })
+  t.teardown(() => store.close())
+  // Over two 8 MiB write slices and two 16 MiB checksum slices, not a multiple of either.
+  const body = Buffer.alloc(40 * 1024 * 1024 + 4321)
+  for (let offset = 0; offset + 4 <= body.byteLength; offset += 1024) body.writeUInt32LE((offset * 2654435761) >>> 0, offset)
+  const meta = { shard: 6, index: 77, term: 3 }
+  const saved = await store.save(meta, body)
+  const written = await readFile(saved.path)
+  t.equal(saved.sizeBytes, written.byteLength)
+  t.ok(written.equals(sealSnapshot(meta, body, 0, 1)), 'byte for byte the image sealSnapshot makes')
 })
 
 t.test('a snapshot larger than a write slice (8 MiB) is written whole and loads back', async (t) => {
