@@ -165,7 +165,8 @@ export class QueueState {
     return { ids: keys.map((key) => formatMessageId(ctx.shard, key)), duplicates: messages.length - newCount }
   }
 
-  receive(max: number, visibilityTimeoutMs: number | undefined, ctx: ApplyContext): ReceivedMessage[] {
+  /** `full`: it stopped short of `max` at RECEIVE_BYTES_MAX with messages still visible. */
+  receive(max: number, visibilityTimeoutMs: number | undefined, ctx: ApplyContext): { messages: ReceivedMessage[]; full?: true } {
     const timeoutMs = visibilityTimeoutMs ?? this.config.visibilityTimeoutMs
     const received: ReceivedMessage[] = []
     let bodyBytes = 0
@@ -173,7 +174,7 @@ export class QueueState {
       const next = this.visible.peek()
       if (next === undefined) break
       // An answer carries at most RECEIVE_BYTES_MAX of bodies, but always one message.
-      if (received.length > 0 && bodyBytes + next.bodyLength > RECEIVE_BYTES_MAX) break
+      if (received.length > 0 && bodyBytes + next.bodyLength > RECEIVE_BYTES_MAX) return { messages: received, full: true }
       bodyBytes += next.bodyLength
       const message = this.visible.pop()!
       message.receiveCount++
@@ -191,7 +192,7 @@ export class QueueState {
         priority: message.priority,
       })
     }
-    return received
+    return { messages: received }
   }
 
   ack(receipts: readonly string[], ctx: ApplyContext): { acked: number; missing: string[] } {

@@ -25,7 +25,8 @@ export interface CommandResults {
   'queue.purge': { removedMessages: number }
   /** One id per message sent, in order; a deduplicated message gets the first send's id. */
   'queue.send': { ids: string[]; duplicates: number }
-  'queue.receive': { messages: ReceivedMessage[] }
+  /** `full`: the answer stopped short of `max` at RECEIVE_BYTES_MAX of bodies, with messages still visible. */
+  'queue.receive': { messages: ReceivedMessage[]; full?: true }
   /** `missing`: exactly the receipts that named no current delivery (in request order, without repeats). */
   'queue.ack': { acked: number; missing: string[] }
   'queue.nack': { outcome: FailedDeliveryOutcome }

@@ -229,7 +229,7 @@ export class ShardMachine {
       case 'queue.send':
         return wrap(queue.send(command.messages, ctx))
       case 'queue.receive':
-        return ok({ messages: queue.receive(command.max, command.visibilityTimeoutMs, ctx) })
+        return ok(queue.receive(command.max, command.visibilityTimeoutMs, ctx))
       case 'queue.ack':
         return ok(queue.ack(command.receipts, ctx))
       case 'queue.nack':

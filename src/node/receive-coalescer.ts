@@ -11,11 +11,11 @@
 //
 // A receive also stops before its bodies pass RECEIVE_BYTES_MAX (10 MiB).
 // Alone, a caller with large messages waiting would get at least one; in a
-// group the first callers may take the whole 10 MiB. So when an answer came
-// back short and its bodies were close enough to that budget that it may
-// have stopped there, the callers that got nothing receive again, as a group
-// of their own (each round serves at least its first caller, so this ends).
-import { MESSAGE_BODY_BYTES_MAX, RECEIVE_BYTES_MAX, RECEIVE_MESSAGES_MAX, type ReceivedMessage } from '../machines/index.js'
+// group the first callers may take the whole 10 MiB. So when the machine
+// says an answer stopped there (`full`), the callers that got nothing
+// receive again, as a group of their own (each round serves at least its
+// first caller, so this ends).
+import { RECEIVE_MESSAGES_MAX, type CommandResults, type ReceivedMessage } from '../machines/index.js'
 import { rejectEach, TurnGroups, type PendingCall } from './turn-groups.js'
 
 interface ReceiveInput {
@@ -27,7 +27,7 @@ interface ReceiveInput {
 type PendingReceive = PendingCall<ReceiveInput, ReceivedMessage[]>
 
 /** Proposes one `queue.receive` (waitMs 0); resolves with the messages it delivered. */
-export type ProposeReceive = (queue: string, max: number, visibilityTimeoutMs: number | undefined) => Promise<{ messages: ReceivedMessage[] }>
+export type ProposeReceive = (queue: string, max: number, visibilityTimeoutMs: number | undefined) => Promise<CommandResults['queue.receive']>
 
 export class ReceiveCoalescer {
   readonly #groups = new TurnGroups<string, ReceiveInput, ReceivedMessage[]>((_key, receives) => this.#flush(receives))
@@ -58,25 +58,25 @@ export class ReceiveCoalescer {
 
   async #receiveGroup(group: PendingReceive[], total: number): Promise<void> {
     const { queue, visibilityTimeoutMs } = group[0]!.input
-    let messages: ReceivedMessage[]
+    let result: CommandResults['queue.receive']
     try {
-      messages = (await this.propose(queue, total, visibilityTimeoutMs)).messages
+      result = await this.propose(queue, total, visibilityTimeoutMs)
     } catch (error) {
       rejectEach(group, error)
       return
     }
+    const { messages } = result
     if (group.length === 1) {
       group[0]!.resolve(messages)
       return
     }
-    const mayHaveMore = messages.length < total && mayHaveStoppedForBytes(messages)
     const unserved: PendingReceive[] = []
     let taken = 0
     let unservedTotal = 0
     for (const receive of group) {
       const share = messages.slice(taken, taken + receive.input.max)
       taken += receive.input.max
-      if (share.length === 0 && mayHaveMore) {
+      if (share.length === 0 && result.full) {
         unserved.push(receive)
         unservedTotal += receive.input.max
       } else {
@@ -85,11 +85,4 @@ export class ReceiveCoalescer {
     }
     if (unserved.length > 0) await this.#receiveGroup(unserved, unservedTotal)
   }
-}
-
-/** Whether the machine may have stopped because the next body would have passed RECEIVE_BYTES_MAX. */
-function mayHaveStoppedForBytes(messages: ReceivedMessage[]): boolean {
-  let bytes = 0
-  for (const message of messages) bytes += message.body.byteLength
-  return bytes + MESSAGE_BODY_BYTES_MAX > RECEIVE_BYTES_MAX
 }

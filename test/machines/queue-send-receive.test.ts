@@ -38,12 +38,16 @@ t.test('a receive stops before its bodies pass RECEIVE_BYTES_MAX; the rest stay 
   for (let batch = 0; batch < 2; batch++) {
     h.ok({ type: 'queue.send', queue: 'q', messages: Array.from({ length: 6 }, (_, i) => ({ body: body(batch * 6 + i) })) })
   }
-  const first = h.receive('q', 100)
+  const firstAnswer = h.ok({ type: 'queue.receive', queue: 'q', max: 100 })
+  const first = firstAnswer.messages
   t.equal(RECEIVE_BYTES_MAX, 10 * 1024 * 1024)
   t.equal(first.length, 10, 'ten bodies of 1,000,000 bytes fit in 10 MiB, an eleventh would not')
+  t.equal(firstAnswer.full, true, 'the answer says it stopped at the budget')
   t.same(first.map((m) => m.body[0]), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 'in send order')
   t.equal(h.machine.queueStats('q')!.visible, 2)
-  t.same(h.receive('q', 100).map((m) => m.body[0]), [10, 11])
+  const secondAnswer = h.ok({ type: 'queue.receive', queue: 'q', max: 100 })
+  t.same(secondAnswer.messages.map((m) => m.body[0]), [10, 11])
+  t.equal(secondAnswer.full, undefined, 'the queue ran out, not the budget')
 })
 
 t.test('message ids come from shard, log index and batch position', async (t) => {

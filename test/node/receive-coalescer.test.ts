@@ -20,7 +20,7 @@ function fakeQueue(count: number, refuse?: () => TroupeError | undefined, bodyBy
     if (error) throw error
     const fit = Math.max(1, Math.floor(RECEIVE_BYTES_MAX / bodyBytes))
     const messages = waiting.splice(0, Math.min(max, fit)).map((id) => ({ id, body: new Uint8Array(bodyBytes) }) as unknown as ReceivedMessage)
-    return { messages }
+    return fit < max && waiting.length > 0 ? { messages, full: true as const } : { messages }
   })
   return { coalescer, commands }
 }
