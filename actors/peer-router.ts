@@ -146,8 +146,8 @@ export class PeerRouter {
   /**
    * Sends a run of a Ready's Raft messages, one wire message per
    * destination. The shard actor cuts a Ready's messages into runs of at
-   * most MESSAGE_RUN_BYTES_MAX (8 MiB, or one larger message), so a wire
-   * message stays within the 16 MiB peer frame.
+   * most half a peer frame (or one larger message: see raftRunBytesMax),
+   * so a wire message stays within the frame.
    */
   sendRaft(shard: number, messages: Message[]): void {
     const byNode = new Map<number, Message[]>()

@@ -2,7 +2,8 @@
 // thread. It owns a ShardReplica (Raft core + machine + Ready loop), ticks it
 // on a timer, and talks to the WalWriter, the peer router and the gateway
 // through the runtime's rings.
-import { MESSAGE_RUN_BYTES_MAX, splitMessagesBySize, type Message } from '../src/raft/index.js'
+import { splitMessagesBySize, type Message } from '../src/raft/index.js'
+import { peerConnectionDefaults } from '../src/net/peer-connection-options.js'
 import type { QueueReceiveCommand, ShardCommand } from '../src/machines/index.js'
 import { refTo, type ActorAddress, type ActorFactory } from '../src/runtime/index.js'
 import { SnapshotStore, type DurableAck, type LogEntry, type ShardState } from '../src/wal/index.js'
@@ -30,6 +31,15 @@ export type ShardAnswer = ShardReply<unknown> | ShardStatus
 
 /** What the gateway hears from a shard actor (told, not asked). */
 export type GatewayNotice = { type: 'dead-letter'; shard: number; effect: unknown }
+
+/**
+ * A Ready's Raft messages go to the peer router in runs of at most this
+ * many bytes of entries and snapshot data (a run holds at least one
+ * message), and the router sends each run to a peer as one wire message:
+ * half a peer frame, so a run fits one even with one entry of a 10 MiB
+ * request in it.
+ */
+const raftRunBytesMax = peerConnectionDefaults.maxFrameBytes / 2
 
 /** What the peer router hears from a shard actor. */
 export type RouterNotice = { type: 'raft-out'; shard: number; messages: Message[] }
@@ -82,7 +92,7 @@ export function shardActor(args: ShardActorArgs): ActorFactory<ShardMsg, ShardAn
         },
         send: (messages) => {
           if (!router) return
-          for (const run of splitMessagesBySize(messages, MESSAGE_RUN_BYTES_MAX)) {
+          for (const run of splitMessagesBySize(messages, raftRunBytesMax)) {
             if (!router.tell({ type: 'raft-out', shard: args.shard, messages: run })) {
               // Raft tolerates lost messages; a flooded router drops rather than blocks.
               log.debug({ dropped: run.length }, 'peer router busy: dropped raft messages')

@@ -35,7 +35,7 @@ import {
   type ShardCommand,
   type ShardEffect,
 } from '../src/machines/index.js'
-import type { DurableAck, LogEntry, ShardState, ShardWrite } from '../src/wal/index.js'
+import { WAL_DEFAULTS, type DurableAck, type LogEntry, type ShardState, type ShardWrite } from '../src/wal/index.js'
 
 /** What a replica needs from the node around it. */
 export interface ShardPorts {
@@ -171,8 +171,8 @@ interface HeldRequest {
 /** How often the preferred replica campaigns again while it starts and knows no leader. */
 const startCampaignEveryTicks = 2
 
-/** Entry bytes per WAL write: half the WAL's batch bound (16 MiB), which one write must fit. */
-const walWriteBytesMax = 8 * 1024 * 1024
+/** Entry bytes per WAL write: half the WAL's batch bound, which one write must fit (the node runs the WAL with its defaults). */
+const walWriteBytesMax = WAL_DEFAULTS.batchBytesMax / 2
 
 /** Requests held per shard while leadership changes hands; beyond it UNAVAILABLE at once. */
 const heldRequestsMax = 10_000

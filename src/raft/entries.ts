@@ -30,14 +30,6 @@ export function countWithinSize(entries: readonly Entry[], from: number, to: num
   return i - from
 }
 
-/**
- * A default bound on a run of messages (see splitMessagesBySize) that keeps
- * each run well inside a 16 MiB frame even with one entry of a 10 MiB
- * request in it: what the node's shard actors hand the peer router at once,
- * and what the router sends a peer in one wire message.
- */
-export const MESSAGE_RUN_BYTES_MAX = 8 * 1024 * 1024
-
 /** What a message carries beyond its fixed fields: its entries and its snapshot chunk. */
 export function messageSizeBytes(message: Message): number {
   let size = message.snapshot?.data.byteLength ?? 0

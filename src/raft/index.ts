@@ -22,7 +22,7 @@ export {
   type Rejection,
   type RejectionCode,
 } from './errors.js'
-export { ENTRY_OVERHEAD_BYTES, MESSAGE_RUN_BYTES_MAX, countWithinSize, entrySizeBytes, messageSizeBytes, splitMessagesBySize } from './entries.js'
+export { ENTRY_OVERHEAD_BYTES, countWithinSize, entrySizeBytes, messageSizeBytes, splitMessagesBySize } from './entries.js'
 export type { ProgressState } from './progress.js'
 export {
   NONE,
