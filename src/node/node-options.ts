@@ -44,7 +44,7 @@ export interface NodeOptions {
    * Bytes of writes (message bodies, KV values, request bodies being read)
    * this node takes in before it refuses more with UNAVAILABLE (HTTP 503,
    * Retry-After) until some are answered. Default 64 MiB. A write of 64 KiB
-   * or more is also refused while the oldest in flight has waited more than
+   * or more is also refused while the oldest such write in flight has waited more than
    * a quarter of requestTimeoutMs.
    */
   writeBytesInFlightMax?: number

@@ -9,22 +9,23 @@
 // Bytes alone do not say how long the queue is: a cluster that commits
 // slowly (three nodes on two cores, a slow disk) takes longer to get
 // through the same bytes. So a large write (LARGE_WRITE_BYTES or more) is
-// also refused while the oldest write in flight has waited longer than
-// `waitedMaxMs` (the node passes a quarter of its request timeout): the
-// writes already taken then finish within their deadline.
+// also refused while the oldest large write in flight has waited longer
+// than `waitedMaxMs` (the node passes a quarter of its request timeout):
+// the writes already taken then finish within their deadline. Only large
+// writes are timed: a single send costs no clock reads and no map entry.
 import { TroupeError } from './node-errors.js'
 
 const MIB = 1024 * 1024
 
-/** Writes from this size on are refused while the oldest write in flight has waited too long. */
+/** Writes from this size on are timed, and refused while the oldest of them in flight has waited too long. */
 export const LARGE_WRITE_BYTES = 64 * 1024
 
 export class WriteBudget {
   #inFlightBytes = 0
-  /** When each write run through `run` started, in the order they started. */
+  /** When each large write run through `run` started, in the order they started. */
   readonly #started = new Map<number, number>()
   #nextWrite = 0
-  /** Writes refused (for want of room or because the oldest waited too long), since the node started. */
+  /** Writes refused (for want of room or because the oldest large one waited too long), since the node started. */
   refusedTotal = 0
 
   constructor(
@@ -37,7 +38,7 @@ export class WriteBudget {
     return this.#inFlightBytes
   }
 
-  /** How long the oldest write still in flight has waited (0 when none). */
+  /** How long the oldest large write still in flight has waited (0 when none). */
   get oldestWaitedMs(): number {
     const oldest = this.#started.values().next()
     return oldest.done === true ? 0 : this.nowMs() - oldest.value
@@ -69,12 +70,12 @@ export class WriteBudget {
   /** Runs `write` holding `bytes` of the budget; refuses it with UNAVAILABLE when they do not fit. */
   async run<T>(bytes: number, write: () => Promise<T>): Promise<T> {
     this.take(bytes)
-    const id = this.#nextWrite++
-    this.#started.set(id, this.nowMs())
+    const timed = bytes >= LARGE_WRITE_BYTES ? this.#nextWrite++ : -1
+    if (timed >= 0) this.#started.set(timed, this.nowMs())
     try {
       return await write()
     } finally {
-      this.#started.delete(id)
+      if (timed >= 0) this.#started.delete(timed)
       this.give(bytes)
     }
   }

@@ -53,6 +53,12 @@ t.test('while the oldest write in flight has waited too long, large writes are r
   finish()
   await slow
   t.equal(budget.oldestWaitedMs, 0)
+  let finishSmall!: () => void
+  const small = budget.run(large - 1, () => new Promise<void>((resolve) => (finishSmall = resolve)))
+  now = 10_000
+  t.equal(budget.oldestWaitedMs, 0, 'a small write is not timed')
+  finishSmall()
+  await small
   t.equal(await budget.run(large, async () => 'again'), 'again', 'once it is answered, large writes are taken again')
 })
 
