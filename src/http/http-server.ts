@@ -15,12 +15,9 @@ import { nodeRoutes } from './node-routes.js'
 import { buildOpenApi } from './openapi.js'
 import { queueRoutes } from './queue-routes.js'
 import { RateLimiter } from './rate-limiter.js'
-import { parseJsonBody, readBody } from './read-body.js'
+import { parseJsonBody, rawBody, readCountedBody } from './read-body.js'
 import type { Reply, RequestContext, Route } from './route.js'
 import { RouteMatcher } from './route-matcher.js'
-
-/** Request bodies from this size on count in the node's write budget while they are read (see readCounted). */
-const COUNTED_BODY_BYTES_MIN = 64 * 1024
 
 export const HTTP_API_VERSION = '1.0.0'
 
@@ -77,22 +74,6 @@ export async function startHttpServer(node: TroupeNode, options: HttpServerOptio
     let clientGone: AbortController | undefined
     let signal: AbortSignal | undefined
     let query: URLSearchParams | undefined
-    // A body of 64 KiB or more counts in the node's write budget while it is
-    // read and parsed, until the handler calls the node. One the busy node
-    // has no room for is refused before it is read; node:http then reads it
-    // to its end and drops it (within the body limit), so the client still
-    // gets the 503 and the connection stays usable. Smaller bodies (acks,
-    // receives, which free the node) are never held back here.
-    const readCounted = async <T>(limitBytes: number, parse: (raw: Buffer) => T): Promise<T> => {
-      const declared = Number(req.headers['content-length'] ?? 0)
-      const counted = Number.isSafeInteger(declared) && declared >= COUNTED_BODY_BYTES_MIN && declared <= limitBytes ? declared : 0
-      if (!node.writes.tryTake(counted)) throw node.writes.overloaded()
-      try {
-        return parse(await readBody(req, limitBytes))
-      } finally {
-        node.writes.give(counted)
-      }
-    }
     inFlight++
     metrics.inFlight.inc()
     res.once('close', () => {
@@ -128,8 +109,8 @@ export async function startHttpServer(node: TroupeNode, options: HttpServerOptio
           return signal
         },
         closing: () => closing,
-        readJson: () => readCounted(config.bodyLimitBytes, parseJsonBody),
-        readRaw: (limitBytes) => readCounted(Math.min(limitBytes, config.bodyLimitBytes), (raw) => raw),
+        readJson: () => readCountedBody(req, config.bodyLimitBytes, node.writes, parseJsonBody),
+        readRaw: (limitBytes) => readCountedBody(req, Math.min(limitBytes, config.bodyLimitBytes), node.writes, rawBody),
       }
       writeReply(res, await route.handler(ctx), draining)
     } catch (caught) {

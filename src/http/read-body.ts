@@ -2,6 +2,7 @@
 // limit is refused before any byte is read; a chunked body is counted while
 // it streams, so an oversize request never sits whole in memory.
 import type { IncomingMessage } from 'node:http'
+import type { WriteBudget } from '../node/write-budget.js'
 import { HttpError } from './http-error.js'
 
 const EMPTY = Buffer.alloc(0)
@@ -45,6 +46,33 @@ export function readBody(req: IncomingMessage, limitBytes: number): Promise<Buff
     // 'close' before 'end': the body will never complete.
     req.on('close', onError)
   })
+}
+
+/** Request bodies from this size on count in the node's write budget while they are read (see readCountedBody). */
+const COUNTED_BODY_BYTES_MIN = 64 * 1024
+
+/**
+ * Reads and parses a body that counts in the node's write budget, if it is
+ * 64 KiB or more, until the handler calls the node. One the busy node has no
+ * room for is refused before it is read; node:http then reads it to its end
+ * and drops it (within the body limit), so the client still gets the 503
+ * and the connection stays usable. Smaller bodies (acks, receives, which
+ * free the node) are never held back here.
+ */
+export async function readCountedBody<T>(req: IncomingMessage, limitBytes: number, writes: WriteBudget, parse: (raw: Buffer) => T): Promise<T> {
+  const declared = Number(req.headers['content-length'] ?? 0)
+  const counted = Number.isSafeInteger(declared) && declared >= COUNTED_BODY_BYTES_MIN && declared <= limitBytes ? declared : 0
+  if (!writes.tryTake(counted)) throw writes.overloaded()
+  try {
+    return parse(await readBody(req, limitBytes))
+  } finally {
+    writes.give(counted)
+  }
+}
+
+/** The body as read (readCountedBody's `parse` for raw bodies). */
+export function rawBody(raw: Buffer): Buffer {
+  return raw
 }
 
 function tooLarge(limitBytes: number): HttpError {
