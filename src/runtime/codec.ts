@@ -74,6 +74,11 @@ export interface Codec {
    * trailing bytes.
    */
   decode(bytes: Uint8Array, start?: number, end?: number): unknown
+  /**
+   * Decodes one value from bytes the caller hands over (not shared memory,
+   * never written again): its binaries are views of them, with no copy.
+   */
+  decodeOwned(bytes: Uint8Array): unknown
   /** A short hash of the table; two codecs interoperate only if theirs are equal. */
   readonly tableFingerprint: string
 }
@@ -98,6 +103,14 @@ export function createCodec(options: CodecOptions = {}): Codec {
   const transient: EncodedRange = { bytes: new Uint8Array(0), start: 0, end: 0 }
   const decodeScratch = new Uint8Array(DECODE_SCRATCH_BYTES)
   const transientPacker = new Packr({ ...common, structures: copy() })
+  const decodeOwned = (bytes: Uint8Array): unknown => {
+    if (bytes.length === 0) throw new RingError('CODEC_DECODE_FAILED', 'cannot decode an empty byte range')
+    try {
+      return viewUnpackr.unpack(bytes) as unknown
+    } catch (error) {
+      throw decodeFailed(error)
+    }
+  }
   return {
     tableFingerprint,
     encode(value: unknown): Uint8Array {
@@ -119,7 +132,7 @@ export function createCodec(options: CodecOptions = {}): Codec {
         if (length >= OWN_BUFFER_MIN_BYTES) {
           const own = new Uint8Array(length)
           own.set(bytes.subarray(start, end))
-          return viewUnpackr.unpack(own) as unknown
+          return decodeOwned(own)
         }
         if (bytes.buffer instanceof SharedArrayBuffer) {
           // msgpackr's native string extractor rejects SharedArrayBuffers by
@@ -132,11 +145,11 @@ export function createCodec(options: CodecOptions = {}): Codec {
         }
         return unpackr.unpack(bytes, { start, end }) as unknown
       } catch (error) {
-        throw new RingError('CODEC_DECODE_FAILED', `msgpack decode failed: ${(error as Error).message}`, {
-          cause: error,
-        })
+        if (error instanceof RingError) throw error
+        throw decodeFailed(error)
       }
     },
+    decodeOwned,
   }
 }
 
@@ -168,4 +181,8 @@ function fingerprint(table: string[][]): string {
     hash = Math.imul(hash, 0x01000193)
   }
   return (hash >>> 0).toString(16).padStart(8, '0')
+}
+
+function decodeFailed(error: unknown): RingError {
+  return new RingError('CODEC_DECODE_FAILED', `msgpack decode failed: ${(error as Error).message}`, { cause: error })
 }

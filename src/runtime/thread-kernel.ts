@@ -422,7 +422,7 @@ export class ThreadKernel {
       if (frame.k === Kind.Part) {
         link.parts.push(frame.b)
         if (!frame.last) return
-        frame = this.codec.decode(Buffer.concat(link.parts)) as Frame
+        frame = this.codec.decodeOwned(Buffer.concat(link.parts)) as Frame
         link.parts = []
       }
       if (link.stalled) link.held.push(frame)

@@ -105,6 +105,11 @@ t.test('a large value is copied once: its binaries are views of one private buff
     t.ok(decoded.payload.every((body) => body.buffer === buffer), `${source}: one buffer for all 100 bodies`)
     t.equal(buffer.byteLength, bytes.length, `${source}: that buffer is the value's bytes, nothing more`)
   }
+  // Bytes handed over are decoded where they are: the binaries are views of them.
+  const owned = Uint8Array.from(bytes)
+  const decodedOwned = codec.decodeOwned(owned) as { payload: Uint8Array[] }
+  t.ok(decodedOwned.payload.every((body, i) => body.buffer === owned.buffer && body.every((b) => b === i)), 'decodeOwned: views of the bytes given, no copy')
+  t.throws(() => codec.decodeOwned(Uint8Array.of(0xd9, 0x10, 0x61)), { code: 'CODEC_DECODE_FAILED' }, 'decodeOwned: a truncated string')
   // A small value keeps its binaries in buffers of their own.
   const small = codec.decode(codec.encode({ to: 1, from: 2, type: 'one', payload: new Uint8Array(8).fill(7) })) as { payload: Uint8Array }
   t.equal(small.payload.buffer.byteLength, 8)
