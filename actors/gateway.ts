@@ -42,6 +42,8 @@ export class Gateway {
   /** Sends a request to another node (set once the peer network is up; absent on a single node). */
   forward: ForwardFn | undefined
   shardCount = 0
+  /** A node joined the cluster (a shard replica here learned it from its log; see GatewayNotice). */
+  onMember: ((id: number, peer: string) => void) | undefined
   /** The bytes of writes this node has taken in and not answered (see WriteBudget). */
   readonly writes: WriteBudget
   private readonly deadLettersInFlight = new Set<string>()
@@ -68,6 +70,16 @@ export class Gateway {
 
   close(): void {
     this.closed = true
+  }
+
+  /**
+   * Node `id` is stopping (it hands its leaderships over) or its link went
+   * down: requests no longer go to it first on an old guess. They go to this
+   * node's replica, which names the new leader, instead of being forwarded
+   * to a node whose answer may never come (an unknown outcome for a write).
+   */
+  forgetNode(id: number): void {
+    for (let shard = 0; shard < this.leaderGuess.length; shard++) if (this.leaderGuess[shard] === id) this.leaderGuess[shard] = undefined
   }
 
   propose<T>(shard: number, command: ShardCommand, timeoutMs = this.options.requestTimeoutMs): Promise<T> {
@@ -228,6 +240,7 @@ export function gatewayActor(gateway: Gateway, shardOf: (queue: string) => numbe
   return () => ({
     receive(notice) {
       if (notice.type === 'dead-letter') void gateway.deadLetter(notice.shard, notice.effect as DeadLetterEffect, shardOf)
+      else if (notice.type === 'member') gateway.onMember?.(notice.id, notice.peer)
     },
   })
 }

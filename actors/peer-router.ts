@@ -15,12 +15,15 @@ import type { ActorFactory } from '../src/runtime/index.js'
 import type { Gateway } from './gateway.js'
 import type { RouterNotice, ShardMsg } from './shard-actor.js'
 import type { ShardReply } from './shard-replica.js'
+import { answerJoin, isJoinRequest, serveJoin, type JoinAnswer, type JoinRequest } from '../src/node/join.js'
 
 type PeerWireMessage =
   | { t: 'raft'; s: number; m: Message[] }
   | { t: 'req'; id: number; s: number; q: ShardMsg; ms: number }
   | { t: 'res'; id: number; r: ShardReply<unknown> }
   | { t: 'info'; http?: string; tcp?: string; leaving?: boolean }
+  | JoinRequest
+  | JoinAnswer
 
 /** Where a node serves clients, as it announced them. */
 export interface ClientAddresses {
@@ -43,6 +46,8 @@ export interface PeerRouterOptions {
   peers: ReadonlyMap<number, string>
   secret: string | undefined
   logger: Logger
+  /** Answers a node that asks to join the cluster through this one (see src/node/join.ts); absent: unknown nodes are refused. */
+  onJoin?: ((request: JoinRequest) => Promise<JoinAnswer>) | undefined
 }
 
 interface PendingForward {
@@ -79,20 +84,25 @@ export class PeerRouter {
   private local: ClientAddresses & { leaving?: boolean } = {}
   private readonly remote = new Map<number, ClientAddresses & { leaving?: boolean }>()
   private readonly connected = new Set<number>()
+  /** The other members' peer addresses: the initial ones, then the nodes that joined. */
+  private readonly peerAddresses: Map<number, string>
   droppedRaftMessages = 0
 
   constructor(
     private readonly options: PeerRouterOptions,
     private readonly gateway: Gateway,
-  ) {}
+  ) {
+    this.peerAddresses = new Map(options.peers)
+  }
 
   async start(): Promise<void> {
     const transportOptions: PeerTransportOptions = {
       localId: this.options.localId,
       listen: this.options.listen,
-      peers: this.options.peers,
+      peers: this.peerAddresses,
       secret: this.options.secret,
       logger: this.options.logger,
+      onJoinConnection: this.options.onJoin ? (connection) => serveJoin(connection, this.options.onJoin!, this.options.logger) : undefined,
       onMessages: (remoteId, messages) => {
         for (const message of messages) this.receive(remoteId, message as PeerWireMessage)
       },
@@ -102,6 +112,7 @@ export class PeerRouter {
           this.connected.add(event.remoteId)
           this.sendInfo(event.remoteId)
         } else if (this.connected.delete(event.remoteId)) {
+          this.gateway.forgetNode(event.remoteId)
           this.failPending(event.remoteId)
           // Followers of a shard it led elect a new leader without waiting out the election timeout.
           for (const shard of this.gateway.shards) shard?.tell({ type: 'peer-down', node: event.remoteId })
@@ -114,6 +125,14 @@ export class PeerRouter {
   get address(): string {
     const address = this.transport?.address
     return address ? `${address.host}:${address.port}` : this.options.listen
+  }
+
+  /** A node that joined: links to it from now on (or its new address, if it moved). */
+  addPeer(id: number, peer: string): void {
+    if (id === this.options.localId || this.peerAddresses.get(id) === peer) return
+    this.peerAddresses.set(id, peer)
+    this.transport?.addPeer(id, peer)
+    this.options.logger.info({ peer: id, address: peer }, 'peer added')
   }
 
   /** Sets the client addresses this node announces to its peers. */
@@ -135,7 +154,7 @@ export class PeerRouter {
 
   /** The other members: peer address, link state and the client addresses they announced. */
   peers(): PeerInfo[] {
-    return [...this.options.peers].map(([id, peer]) => ({
+    return [...this.peerAddresses].map(([id, peer]) => ({
       id,
       peer,
       state: this.connected.has(id) ? 'up' : 'down',
@@ -226,6 +245,15 @@ export class PeerRouter {
           ...(typeof message.tcp === 'string' ? { tcp: message.tcp } : {}),
           ...(message.leaving === true ? { leaving: true } : {}),
         })
+        if (message.leaving === true) this.gateway.forgetNode(remoteId)
+        return
+      case 'join':
+        // A node that is already a peer asks again (it restarted while joining): answered on its link.
+        if (!this.options.onJoin || !isJoinRequest(message) || message.id !== remoteId) return
+        void answerJoin(message, this.options.onJoin, this.options.logger).then((answer) => this.transport?.send(remoteId, answer))
+        return
+      case 'joined':
+      case 'join-refused':
         return
       case 'res': {
         const pending = this.pending.get(message.id)

@@ -26,11 +26,18 @@ export type ShardMsg =
   | { type: 'leaving' }
   /** The peer link to node `node` went down (see ShardReplica.peerDown). */
   | { type: 'peer-down'; node: number }
+  /** Node `id` joins the cluster (see ShardReplica.join); asked of shard 0's leader. */
+  | { type: 'join'; id: number; peer: string }
+  /** The replicas this shard should have now, in order of preference (see ShardReplica.setReplicas). */
+  | { type: 'replicas'; ids: number[] }
 
 export type ShardAnswer = ShardReply<unknown> | ShardStatus
 
 /** What the gateway hears from a shard actor (told, not asked). */
-export type GatewayNotice = { type: 'dead-letter'; shard: number; effect: unknown }
+export type GatewayNotice =
+  | { type: 'dead-letter'; shard: number; effect: unknown }
+  /** A node that joined the cluster, and where it serves peers (see ShardPorts.member). */
+  | { type: 'member'; id: number; peer: string }
 
 /**
  * A Ready's Raft messages go to the peer router in runs of at most this
@@ -100,6 +107,7 @@ export function shardActor(args: ShardActorArgs): ActorFactory<ShardMsg, ShardAn
           }
         },
         deadLetter: (effect) => void gateway.send({ type: 'dead-letter', shard: args.shard, effect }).catch(() => undefined),
+        member: (id, peer) => void gateway.send({ type: 'member', id, peer }).catch(() => undefined),
         fail: (error) => {
           failure = error
           // Crash through the mailbox, so the supervisor sees it.
@@ -154,6 +162,11 @@ export function shardActor(args: ShardActorArgs): ActorFactory<ShardMsg, ShardAn
             return { ok: true, value: null }
           case 'peer-down':
             replica.peerDown(msg.node)
+            return { ok: true, value: null }
+          case 'join':
+            return ctx.later<ShardAnswer>(replica.join(msg.id, msg.peer))
+          case 'replicas':
+            replica.setReplicas(msg.ids)
             return { ok: true, value: null }
         }
       },

@@ -16,6 +16,7 @@ import {
   createRng,
   decodeConfChange,
   lostLeaderCampaignTicks,
+  type ConfChange,
   type ConfState,
   type Entry,
   type HardState,
@@ -57,13 +58,29 @@ export interface ShardPorts {
   log: Logger
   /** Wall clock for the leader's stamps; injectable for tests. */
   nowMs(): number
+  /**
+   * A node that joined the cluster and its peer address, as this replica
+   * learns them from the log (a membership change that carries the address)
+   * or from a snapshot. The same node may be told more than once.
+   */
+  member?(id: number, peer: string): void
 }
 
 export interface ShardReplicaOptions {
   shard: number
   nodeId: number
-  /** Initial members (static membership). */
+  /**
+   * The shard's replicas in order of preference (the first leads when it
+   * can): the initial members of a new group, and the replicas the leader
+   * adds while the node's member list grows (see setReplicas).
+   */
   voters: number[]
+  /**
+   * Whether a replica with neither snapshot nor log starts a new group with
+   * `voters` (an initial member), or waits, empty, for its leader's snapshot
+   * (a node that joined a running cluster). Default true.
+   */
+  bootstrap: boolean
   electionTicks: number
   heartbeatTicks: number
   /**
@@ -111,6 +128,7 @@ export const shardReplicaDefaults = {
   pendingReadsMax: 100_000,
   balanceLeader: true,
   balanceAfterTicks: 50,
+  bootstrap: true,
 }
 
 export type ShardErrorCode =
@@ -143,6 +161,8 @@ export interface ShardStatus {
   appliedIndex: number
   lastIndex: number
   members: number[]
+  /** Replicas that receive the log but do not vote yet (a node that joined, catching up). */
+  learners: number[]
   /** Can serve: a leader that caught up, or a follower that knows its leader. */
   ready: boolean
   parkedReceives: number
@@ -167,6 +187,15 @@ interface HeldRequest {
   /** Answers the request without running it. */
   refuse(error: ShardError): void
 }
+
+/** How often a leader compares the shard's members with its replicas (see reconcileMembers). */
+const reconcileEveryTicks = 10
+
+/** A learner this close to the commit index is promoted to voter. */
+const learnerCaughtUpEntries = 1_000
+
+const utf8 = new TextEncoder()
+const fromUtf8 = new TextDecoder()
 
 /** How often the preferred replica campaigns again while it starts and knows no leader. */
 const startCampaignEveryTicks = 2
@@ -219,6 +248,10 @@ export class ShardReplica {
   private raw!: RawNode
   private machine!: ShardMachine
   private confState!: ConfState
+  /** The replicas this shard should have, in order of preference (see setReplicas). */
+  private replicaSet: number[]
+  /** Peer addresses of the nodes that joined, from membership changes that carried one. */
+  private readonly addresses = new Map<number, string>()
   private role: RaftRole = 'follower'
   private ticksAsLeader = 0
   private snapshotsInstalled = 0
@@ -275,6 +308,7 @@ export class ShardReplica {
   constructor(options: ShardReplicaOptions, ports: ShardPorts) {
     this.shard = options.shard
     this.options = options
+    this.replicaSet = [...options.voters]
     // The replicas of a shard apply the same entries at about the same time:
     // with one period they would all snapshot at once, and a large snapshot
     // takes CPU and disk from the quorum that commits. Each replica's period
@@ -304,10 +338,16 @@ export class ShardReplica {
       const confState = decodeConfState(loaded.payload) ?? { voters: [...this.options.voters], learners: [] }
       storage.applySnapshot({ metadata: { index: loaded.index, term: loaded.term, confState }, data: loaded.payload })
       applied = loaded.index
-    } else {
+      this.learnAddresses(decodeAddresses(loaded.payload))
+    } else if (this.options.bootstrap) {
       storage = MemoryStorage.bootstrap({ voters: [...this.options.voters], learners: [] })
       this.machine = new ShardMachine(shard)
       applied = storage.snapshot().metadata.index
+    } else {
+      // A replica on a node that joined: empty until its leader's snapshot comes.
+      storage = new MemoryStorage()
+      this.machine = new ShardMachine(shard)
+      applied = 0
     }
     if (walState.snapshotIndex > applied) {
       throw new Error(
@@ -322,7 +362,7 @@ export class ShardReplica {
       next = entries[entries.length - 1]!.index + 1
     }
     this.walLastIndex = Math.max(walState.lastIndex, walState.snapshotIndex)
-    if (this.walLastIndex === 0 && !loaded) {
+    if (this.walLastIndex === 0 && !loaded && applied > 0) {
       // A new group starts from the bootstrap snapshot (index 1, no file):
       // its mark goes with the first write so the WAL expects index 2 next.
       const { index, term } = storage.snapshot().metadata
@@ -358,7 +398,7 @@ export class ShardReplica {
     // The first listed replica campaigns at once: a single node leads without
     // waiting an election timeout, and a cluster's leaders start out spread
     // (replicasOf rotates the list per shard).
-    if (this.options.voters[0] === this.options.nodeId) this.raw.campaign()
+    if (this.replicaSet[0] === this.options.nodeId) this.raw.campaign()
     this.pump()
   }
 
@@ -372,6 +412,7 @@ export class ShardReplica {
     if (!this.seenLeader) this.campaignAtStart()
     this.maybeProposeTick()
     this.maybeBalance()
+    this.reconcileMembers()
     this.pump()
     this.settleHeld()
   }
@@ -387,14 +428,96 @@ export class ShardReplica {
    * where balancing would have moved them a few seconds later.
    */
   private campaignAtStart(): void {
-    if (this.options.voters[0] !== this.options.nodeId || this.options.voters.length === 1) return
+    if (this.replicaSet[0] !== this.options.nodeId || this.replicaSet.length === 1) return
     if (this.ticks % startCampaignEveryTicks !== 0) return
     if (this.role === 'follower' || this.role === 'preCandidate') this.raw.campaign()
   }
 
+  /**
+   * The replicas this shard should have, in order of preference, as the
+   * node's member list now gives them. The leader adds the missing ones
+   * (see reconcileMembers); the first one is the preferred leader.
+   */
+  setReplicas(ids: number[]): void {
+    if (ids.length === 0 || ids.some((id) => !Number.isSafeInteger(id) || id <= 0)) return
+    this.replicaSet = [...ids]
+  }
+
+  /**
+   * Adds node `id`, which serves peers at `peer`, to this shard as a learner
+   * (the leader then promotes it once it has caught up), with its address in
+   * the membership change so that every replica learns it from the log.
+   * Answers once the change is applied. A node that is already a member at
+   * the same address is answered at once (a join tried again); at another
+   * address, or an initial member, with CONFLICT.
+   */
+  join(id: number, peer: string): Promise<ShardReply<null>> {
+    if (this.closed) return Promise.resolve({ ok: false, error: { code: 'UNAVAILABLE', message: 'the shard is stopping' } })
+    if (this.role !== 'leader') return Promise.resolve({ ok: false, error: notLeader(this.shard, this.leader) })
+    const { voters, learners } = this.confState
+    if (voters.includes(id) || learners.includes(id)) {
+      const known = this.addresses.get(id)
+      if (known === peer) return Promise.resolve({ ok: true, value: null })
+      const where = known === undefined ? 'an initial member of the cluster' : `a member at ${known}`
+      return Promise.resolve({ ok: false, error: { code: 'CONFLICT', message: `node id ${id} is taken: it is ${where}` } })
+    }
+    const result = this.raw.proposeConfChange({ type: 'addLearner', nodeId: id, context: utf8.encode(peer) })
+    if (!result.ok) {
+      const code = result.code === 'INVALID_ARGUMENT' ? 'INVALID_ARGUMENT' : 'UNAVAILABLE'
+      return Promise.resolve({ ok: false, error: result.code === 'NOT_LEADER' ? notLeader(this.shard, result.leaderId ?? 0) : { code, message: `shard ${this.shard}: ${result.message}` } })
+    }
+    this.log.info({ node: id, peer }, 'adding a node that joins as a learner')
+    const promise = new Promise<ShardReply<null>>((resolve) => {
+      this.waiters.set(result.lastIndex, {
+        term: result.term,
+        resolve: () => resolve({ ok: true, value: null }),
+        reject: (error) => resolve({ ok: false, error }),
+      })
+    })
+    this.pumpSoon()
+    return promise
+  }
+
+  /**
+   * The leader brings the shard's members to its replica set, one change at
+   * a time: a missing replica is added as a learner (it receives the log or
+   * a snapshot, and does not count for commits), and a learner that has
+   * caught up is made a voter. Members that are not in the set are left as
+   * they are: a replica set only grows (see docs/ARCHITECTURE.md, joining).
+   */
+  private reconcileMembers(): void {
+    if (this.role !== 'leader' || this.leaving || this.ticks % reconcileEveryTicks !== 0 || !this.leaderCaughtUp) return
+    const status = this.raw.status()
+    if (status.leadTransferee !== 0) return
+    const { voters, learners } = status.confState
+    let change: ConfChange | undefined
+    const missing = this.replicaSet.find((id) => !voters.includes(id) && !learners.includes(id))
+    if (missing !== undefined) {
+      const peer = this.addresses.get(missing)
+      change = { type: 'addLearner', nodeId: missing, ...(peer !== undefined ? { context: utf8.encode(peer) } : {}) }
+    } else {
+      const caughtUp = learners.find((id) => {
+        const progress = status.progress.get(id)
+        return this.replicaSet.includes(id) && progress !== undefined && progress.match > 0 && status.commit - progress.match <= learnerCaughtUpEntries
+      })
+      if (caughtUp !== undefined) change = { type: 'addVoter', nodeId: caughtUp }
+    }
+    if (change === undefined) return
+    const result = this.raw.proposeConfChange(change)
+    if (result.ok) this.log.info({ change: change.type, node: change.nodeId, index: result.lastIndex }, 'membership change proposed')
+  }
+
+  private learnAddresses(addresses: Iterable<[number, string]>): void {
+    for (const [id, peer] of addresses) {
+      if (this.addresses.get(id) === peer) continue
+      this.addresses.set(id, peer)
+      this.ports.member?.(id, peer)
+    }
+  }
+
   /** A leader that is not the preferred replica hands over once the preferred one has every entry. */
   private maybeBalance(): void {
-    const preferred = this.options.voters[0]!
+    const preferred = this.replicaSet[0]!
     if (!this.options.balanceLeader || this.role !== 'leader' || preferred === this.options.nodeId) return
     if (this.ticksAsLeader < this.options.balanceAfterTicks || !this.leaderCaughtUp) return
     const status = this.raw.status()
@@ -440,7 +563,7 @@ export class ShardReplica {
   peerDown(id: number): void {
     if (this.closed || this.role !== 'follower' || this.leader !== id) return
     // A stopping node takes no leadership (see leave): it forgets the leader, so that it can vote, and leaves the campaign to the others.
-    const campaignInTicks = this.leaving ? undefined : lostLeaderCampaignTicks(this.options.voters, this.options.nodeId, id)
+    const campaignInTicks = this.leaving ? undefined : lostLeaderCampaignTicks(this.replicaSet, this.options.nodeId, id)
     if (!this.raw.forgetLeader(campaignInTicks)) return // lease-based reads: the core keeps the leader
     this.leader = 0
     this.leaderLostAt = this.ticks
@@ -625,6 +748,7 @@ export class ShardReplica {
       appliedIndex: status.applied,
       lastIndex: status.lastIndex,
       members: [...status.confState.voters],
+      learners: [...status.confState.learners],
       ready: this.role === 'leader' ? this.leaderCaughtUp : status.lead !== 0,
       parkedReceives: this.parkedCount,
       pendingProposals: this.waiters.size + this.held.length,
@@ -716,8 +840,10 @@ export class ShardReplica {
     }
     if (ready.snapshot) {
       // A snapshot sent by the leader: its file first, then the WAL mark.
-      const { index, term } = ready.snapshot.metadata
-      await this.ports.snapshots.save({ shard: this.shard, index, term }, ready.snapshot.data)
+      const { index, term, confState } = ready.snapshot.metadata
+      // A group's bootstrap snapshot has no data: its file says who the members are.
+      const data = ready.snapshot.data.byteLength > 0 ? ready.snapshot.data : entryPackr.pack({ c: confState, a: [], m: new Uint8Array(0) })
+      await this.ports.snapshots.save({ shard: this.shard, index, term }, data)
       // Decoded here, in slices, while the Ready waits anyway: the thread's
       // other shards keep ticking (a large machine takes a second or more).
       installed = await decodeMachineInSlices(this.shard, ready.snapshot.data)
@@ -839,8 +965,11 @@ export class ShardReplica {
   private apply(entry: Entry): void {
     this.appliedIndex = entry.index
     if (entry.type === 'conf') {
-      this.confState = this.raw.applyConfChange(decodeConfChange(entry.data))
+      const change = decodeConfChange(entry.data)
+      this.confState = this.raw.applyConfChange(change)
       this.storage.setConfState(this.confState)
+      this.log.info({ change: change.type, node: change.nodeId, voters: this.confState.voters, learners: this.confState.learners }, 'membership changed')
+      if (change.context !== undefined && change.type !== 'removeVoter') this.learnAddresses([[change.nodeId, fromUtf8.decode(change.context)]])
       this.settleWaiter(entry, { ok: true, value: null })
     } else if (entry.data.byteLength > 0) {
       const [nowMs, command] = entryUnpackr.unpack(entry.data) as [number, ShardCommand]
@@ -893,6 +1022,7 @@ export class ShardReplica {
     }
     this.appliedIndex = snapshot.metadata.index
     this.confState = snapshot.metadata.confState
+    this.learnAddresses(decodeAddresses(snapshot.data))
     this.appliedSinceSnapshot = 0
     this.appliedBytesSinceSnapshot = 0
     this.snapshotBytes = snapshot.data.byteLength
@@ -920,7 +1050,7 @@ export class ShardReplica {
     void (async () => {
       try {
         await machineParts.resolveInTurns()
-        const payload = await assembleParts([snapshotPayloadPrefix(confState, machineParts.byteLength), machineParts])
+        const payload = await assembleParts([snapshotPayloadPrefix(confState, [...this.addresses], machineParts.byteLength), machineParts])
         if (this.closed) return
         const encodeMs = performance.now() - started
         await this.ports.snapshots.save({ shard: this.shard, index: applied, term }, payload)
@@ -1079,7 +1209,7 @@ export function ownEntryData(entries: Entry[]): void {
 }
 const ENTRY_SHARED_SLACK_BYTES = 4096
 
-// A snapshot's data is msgpack {c: membership, m: machine bytes}; the
+// A snapshot's data is msgpack {c: membership, a: addresses, m: machine bytes}; the
 // bootstrap snapshot of a new group has empty data (an empty machine).
 async function decodeMachineInSlices(shard: number, data: Uint8Array): Promise<ShardMachine> {
   if (data.byteLength === 0) return new ShardMachine(shard)
@@ -1096,6 +1226,12 @@ function decodeMachine(shard: number, data: Uint8Array): ShardMachine {
 function decodeConfState(data: Uint8Array): ConfState | undefined {
   if (data.byteLength === 0) return undefined
   return (entryUnpackr.unpack(data) as { c: ConfState }).c
+}
+
+/** The joined nodes' peer addresses a snapshot holds (none before snapshots had them). */
+function decodeAddresses(data: Uint8Array): [number, string][] {
+  if (data.byteLength === 0) return []
+  return (entryUnpackr.unpack(data) as { a?: [number, string][] }).a ?? []
 }
 
 /**
@@ -1126,15 +1262,18 @@ function readBatchId(ctx: Uint8Array): number {
 }
 
 /**
- * The parts of a snapshot's data, msgpack {c: membership, m: machine bytes}
- * (the same bytes as packing that object), with the machine's parts inside
- * (resolved: their length goes in the header).
+ * The parts of a snapshot's data, msgpack {c: membership, a: joined nodes'
+ * peer addresses as [id, address] pairs, m: machine bytes} (the same bytes
+ * as packing that object), with the machine's parts inside (resolved: their
+ * length goes in the header).
  */
-function snapshotPayloadPrefix(confState: ConfState, machineBytes: number): SnapshotParts {
+function snapshotPayloadPrefix(confState: ConfState, addresses: [number, string][], machineBytes: number): SnapshotParts {
   const out = new SnapshotParts()
-  out.push(Uint8Array.of(0xde, 0x00, 0x02)) // a map of two entries, in msgpackr's map16 form for objects
+  out.push(Uint8Array.of(0xde, 0x00, 0x03)) // a map of three entries, in msgpackr's map16 form for objects
   out.value('c')
   out.value(confState)
+  out.value('a')
+  out.value(addresses)
   out.value('m')
   out.binHeader(machineBytes)
   return out

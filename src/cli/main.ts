@@ -26,7 +26,7 @@ troupe start options (each also read from TROUPE_<NAME>, e.g. TROUPE_DATA):
   --listen HOST:PORT  client TCP protocol address (docs/PROTOCOL.md)      (127.0.0.1:7281)
   --peer HOST:PORT    node-to-node address                                (127.0.0.1:7282)
   --cluster LIST      initial members 1=host:peerport,2=host:peerport,...  (single node)
-  --join ADDR         not supported yet: membership is static (--cluster)
+  --join ADDR         peer address of a member of a running cluster: join it (up to 3 members)
   --shards N          shards when the cluster is first created            (8)
   --sync MODE         always (fdatasync before acknowledging) | none       (always)
   --threads N         worker threads hosting shard actors                 (cores - 1, at least 1)
@@ -91,9 +91,6 @@ async function start(argv: string[]): Promise<number> {
   const { startNode } = await import('../node/start-node.js')
   const { createDefaultLogger } = await import('../runtime/logger.js')
   const { values } = parseArgs({ args: argv, options: startOptions, strict: true })
-  if (option(values, 'join') !== undefined) {
-    throw new UsageError('--join is not supported yet: give every initial member the same --cluster list')
-  }
   const id = integer('id', option(values, 'id', '1'))!
   const http = splitAddress('http', option(values, 'http', '127.0.0.1:7280')!)
   const listen = option(values, 'listen', '127.0.0.1:7281')!
@@ -105,6 +102,11 @@ async function start(argv: string[]): Promise<number> {
   const threads = integer('threads', option(values, 'threads'))
   const shards = integer('shards', option(values, 'shards'))
   const cluster = option(values, 'cluster')
+  const joinAddress = option(values, 'join')
+  if (joinAddress !== undefined) {
+    splitAddress('join', joinAddress)
+    if (cluster !== undefined) throw new UsageError('give --cluster (the initial members) or --join (a member of a running cluster), not both')
+  }
   const secret = process.env['TROUPE_CLUSTER_SECRET']
   const log = createDefaultLogger('troupe')
   let rateLimit: RateLimitOptions | undefined = rateLimitFromEnv(process.env)
@@ -133,6 +135,7 @@ async function start(argv: string[]): Promise<number> {
     ...(threads !== undefined ? { threads } : {}),
     ...(shards !== undefined ? { shards } : {}),
     ...(cluster !== undefined ? { cluster } : {}),
+    ...(joinAddress !== undefined ? { join: joinAddress } : {}),
     ...(secret ? { clusterSecret: secret } : {}),
   })
   const token = process.env['TROUPE_TOKEN'] || undefined

@@ -6,8 +6,8 @@ import { PeerConnection } from './peer-connection.js'
 import { resolveConnectionOptions, type PeerConnectionOptions } from './peer-connection-options.js'
 
 export interface DialPeerOptions extends PeerConnectionOptions {
-  /** The node id that must answer at this address. */
-  expectedRemoteId: number
+  /** The node id that must answer at this address; absent: any member (a node joining through it). */
+  expectedRemoteId?: number | undefined
   /** The TCP connection must be established within this. */
   connectTimeoutMs?: number
   /** Aborting destroys the socket and rejects with CLOSED. */

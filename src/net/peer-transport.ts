@@ -8,6 +8,7 @@ import type { BackoffOptions } from './backoff.js'
 import { silentLogger } from './logger.js'
 import { NetError, type RemoteRefusal } from './net-error.js'
 import type { PeerAddress } from './peer-address.js'
+import type { PeerConnection } from './peer-connection.js'
 import type { PeerConnectionOptions } from './peer-connection-options.js'
 import { checkNodeId } from './peer-handshake.js'
 import { PeerLink, type PeerLinkEvent } from './peer-link.js'
@@ -21,6 +22,12 @@ export interface PeerTransportOptions extends PeerConnectionOptions {
   /** Messages from any peer, in order per peer, in batches. */
   onMessages(remoteId: number, messages: unknown[]): void
   onLinkState?: ((event: PeerLinkEvent) => void) | undefined
+  /**
+   * A verified connection from a node that is not a peer (yet): a node that
+   * joins the cluster through this one. Without it, unknown nodes are
+   * refused during the handshake.
+   */
+  onJoinConnection?: ((connection: PeerConnection) => void) | undefined
   maxPendingHandshakes?: number
   connectTimeoutMs?: number
   backoff?: Partial<BackoffOptions>
@@ -47,8 +54,9 @@ export class PeerTransport {
       checkRemote: (remoteId) => transport.#checkInbound(remoteId),
       onConnection: (connection) => {
         const link = transport.#links.get(connection.remoteId)
-        if (link === undefined) connection.close(new NetError('UNEXPECTED_PEER', `node ${connection.remoteId} is no longer a peer`))
-        else link.attach(connection)
+        if (link !== undefined) link.attach(connection)
+        else if (options.onJoinConnection !== undefined) options.onJoinConnection(connection)
+        else connection.close(new NetError('UNEXPECTED_PEER', `node ${connection.remoteId} is no longer a peer`))
       },
     })
     for (const [id, address] of options.peers ?? []) transport.addPeer(id, address)
@@ -125,7 +133,7 @@ export class PeerTransport {
 
   #checkInbound(remoteId: number): RemoteRefusal | undefined {
     const link = this.#links.get(remoteId)
-    if (link === undefined) return 'not a peer of this node'
+    if (link === undefined) return this.#options.onJoinConnection !== undefined ? undefined : 'not a peer of this node'
     if (link.dials) {
       // The peer knocked (PeerLink.#knock): it waits for this node to dial.
       link.redialNow()

@@ -55,6 +55,13 @@ export interface NodeOptions {
    * id → address); every member gets the same list. Absent: a single node.
    */
   cluster?: string | ReadonlyMap<number, string>
+  /**
+   * The peer address of any member of a running cluster: a node with no data
+   * yet joins that cluster (see docs/ARCHITECTURE.md, "Joining"). A node
+   * that has joined before restarts as a member and ignores it. Not with
+   * `cluster`.
+   */
+  join?: string
   /** Peer (node-to-node) listen address. Default `127.0.0.1:7282`. */
   peer?: string
   /** Peers must prove knowledge of it before any Raft message is accepted (TROUPE_CLUSTER_SECRET). */
@@ -64,7 +71,8 @@ export interface NodeOptions {
   logger?: Logger
 }
 
-export interface ResolvedNodeOptions extends Required<Omit<NodeOptions, 'logger' | 'cluster' | 'clusterSecret'>> {
+export interface ResolvedNodeOptions extends Required<Omit<NodeOptions, 'logger' | 'cluster' | 'clusterSecret' | 'join'>> {
+  join: string | undefined
   logger: Logger | undefined
   /** Every member, this node included: id → peer address. */
   members: ReadonlyMap<number, string>
@@ -92,10 +100,15 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
     readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
     peer: options.peer ?? '127.0.0.1:7282',
     members: new Map(),
+    join: options.join,
     clusterSecret: options.clusterSecret,
     logger: options.logger,
   }
   resolved.members = resolveMembers(options.cluster, resolved.id, resolved.peer)
+  if (resolved.join !== undefined) {
+    if (options.cluster !== undefined && options.cluster !== '') throw new RangeError('join: give either the initial members (cluster) or a member to join, not both')
+    if (!/^[^\s:]+:\d{1,5}$/.test(resolved.join)) throw new RangeError(`join: expected host:port of a member's peer address, got '${resolved.join}'`)
+  }
   positiveInteger('id', resolved.id)
   positiveInteger('shards', resolved.shards)
   positiveInteger('threads', resolved.threads)

@@ -24,6 +24,8 @@ import { createDefaultLogger } from '../runtime/logger.js'
 import type { Logger } from 'pino'
 import { replicasOf, resolveNodeOptions, type NodeOptions, type ResolvedNodeOptions } from './node-options.js'
 import { TroupeNode } from './troupe-node.js'
+import { requestJoin, type JoinAnswer, type JoinRequest } from './join.js'
+import { TroupeError } from './node-errors.js'
 
 const walWriterModule = new URL('../../actors/wal-writer.js', import.meta.url).href
 const shardActorModule = new URL('../../actors/shard-actor.js', import.meta.url).href
@@ -33,37 +35,109 @@ interface NodeIdentity {
   format: 1
   nodeId: number
   shards: number
+  /** The initial members, whose replicas start the shards (absent in older directories: the `cluster` option's list). */
+  initialMembers?: [number, string][]
+  /** Every member this node knows of and its peer address: the initial ones, then the nodes that joined. */
+  members?: [number, string][]
+  /** This node joined a running cluster: its replicas start empty and wait for their leader's snapshot. */
+  joined?: boolean
 }
+
+/**
+ * A cluster grows by joining up to this many members: up to three, every
+ * member holds a replica of every shard, so a node that joins only adds
+ * replicas. Beyond, replicas would have to move (see replicasOf); larger
+ * clusters start with every member in the `cluster` option.
+ */
+export const JOIN_MEMBERS_MAX = 3
 
 export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> {
   const config = resolveNodeOptions(options)
   const dataDir = resolve(config.dataDir)
   await mkdir(dataDir, { recursive: true })
-  const identity = await loadIdentity(dataDir, config)
-  const log = (config.logger ?? createDefaultLogger('troupe')).child({ node: identity.nodeId })
+  const stored = await readIdentity(dataDir, config)
+  const log = (config.logger ?? createDefaultLogger('troupe')).child({ node: config.id })
+  if (stored && config.join !== undefined) log.info({ join: config.join }, 'this node is a member already: it restarts as one and does not join again')
+  const joining = !stored && config.join !== undefined
+  // The members: the ones this directory knows, with the addresses given now for the ones listed.
+  const members = new Map<number, string>([...(stored?.members ?? []), ...(joining ? [[config.id, config.peer] as const] : config.members)])
+  const initialMembers = new Map<number, string>(stored?.initialMembers ?? (joining ? [] : config.members))
+  let identity: NodeIdentity = stored ?? { format: 1, nodeId: config.id, shards: config.shards }
   if (!useMessageShapes(troupeMessageShapes)) {
     log.debug('threads were started before this node: its messages cross threads self-describing (correct, a little slower)')
   }
   const system = await ActorSystem.start({ name: `troupe-${identity.nodeId}`, logger: log })
-  const replicas = (shard: number) => replicasOf(shard, config.members)
+  const replicas = (shard: number) => replicasOf(shard, members)
   const gateway = new Gateway(identity.nodeId, replicas, { ...gatewayDefaults, requestTimeoutMs: config.requestTimeoutMs, writeBytesInFlightMax: config.writeBytesInFlightMax }, log.child({ actor: 'gateway' }))
   gateway.shardCount = identity.shards
   const shardOf = (queue: string) => shardForQueue(queue, identity.shards)
   let router: PeerRouter | undefined
+  // Writes of node.json, one after another.
+  let saving: Promise<void> = Promise.resolve()
+  const saveIdentity = () => {
+    identity = { ...identity, members: [...members] }
+    const next = identity
+    saving = saving.then(() => writeIdentity(dataDir, next)).catch((error) => log.error({ err: error }, 'could not write node.json'))
+    return saving
+  }
+  const tellReplicas = () => {
+    for (let shard = 0; shard < gateway.shardCount; shard++) gateway.shards[shard]?.tell({ type: 'replicas', ids: replicas(shard) })
+  }
+  /** A node that joined, learned from shard 0's log or answered here. */
+  const addMember = (id: number, peer: string) => {
+    if (members.get(id) === peer) return
+    members.set(id, peer)
+    router?.addPeer(id, peer)
+    void saveIdentity()
+    tellReplicas()
+    log.info({ member: id, peer, members: members.size }, 'a node joined the cluster')
+  }
+  gateway.onMember = addMember
+  const onJoin = async (request: JoinRequest): Promise<JoinAnswer> => {
+    const known = members.get(request.id)
+    if (known !== undefined && known !== request.peer) throw new TroupeError('CONFLICT', `node id ${request.id} is taken: node ${request.id} serves peers at ${known}`)
+    if (known === undefined && members.size >= JOIN_MEMBERS_MAX) {
+      throw new TroupeError(
+        'INVALID_ARGUMENT',
+        `the cluster has ${members.size} members; a cluster grows by joining to at most ${JOIN_MEMBERS_MAX} (larger clusters start with every member in --cluster)`,
+      )
+    }
+    if (gateway.shards.length === 0) throw new TroupeError('UNAVAILABLE', `node ${config.id} is still starting`)
+    await gateway.call(0, { type: 'join', id: request.id, peer: request.peer }, config.requestTimeoutMs)
+    addMember(request.id, request.peer)
+    return { t: 'joined', shards: gateway.shardCount, members: [...members] }
+  }
   try {
     const gatewayRef = await system.spawn(gatewayActor(gateway, shardOf), { name: 'gateway', mailbox: { capacity: 100_000 } })
     let routerRef: ActorRef<unknown, unknown> | undefined
-    if (config.members.size > 1) {
-      const peers = new Map([...config.members].filter(([id]) => id !== identity.nodeId))
+    // A single node serves peers (and can be joined) when its peer address was given (the CLI always gives one).
+    if (members.size > 1 || joining || options.peer !== undefined) {
+      const peers = new Map([...members].filter(([id]) => id !== config.id))
       router = new PeerRouter(
-        { localId: identity.nodeId, listen: config.peer, peers, secret: config.clusterSecret, logger: log.child({ actor: 'peer-router' }) },
+        { localId: config.id, listen: config.peer, peers, secret: config.clusterSecret, logger: log.child({ actor: 'peer-router' }), onJoin },
         gateway,
       )
       await router.start()
+      // The address peers reach this node at (the bound port, when port 0 was asked).
+      members.set(config.id, router.address)
       const started = router
       gateway.forward = (to, shard, msg, timeoutMs) => started.forward(to, shard, msg, timeoutMs)
       routerRef = await system.spawn(peerRouterActor(router), { name: 'peer-router', mailbox: { capacity: 100_000 } })
     }
+    if (joining) {
+      const peer = router!.address
+      log.info({ join: config.join, peer }, 'joining a running cluster')
+      const cluster = await requestJoin(config.join!, { localId: config.id, peer, secret: config.clusterSecret, timeoutMs: config.readyTimeoutMs, logger: log })
+      members.clear()
+      for (const [id, address] of cluster.members) members.set(id, id === config.id ? peer : address)
+      for (const [id, address] of members) router!.addPeer(id, address)
+      identity = { format: 1, nodeId: config.id, shards: cluster.shards, initialMembers: [], joined: true }
+      gateway.shardCount = cluster.shards
+      log.info({ members: [...members.keys()], shards: cluster.shards }, 'joined the cluster')
+    } else if (identity.initialMembers === undefined) {
+      identity = { ...identity, initialMembers: [...initialMembers] }
+    }
+    await saveIdentity()
     const walArgs: WalWriterArgs = { options: { dir: join(dataDir, 'wal'), sync: config.sync } }
     const walSpec: RemoteChildSpec = {
       id: 'wal-writer',
@@ -89,7 +163,10 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
     for (let thread = 0; thread < threads; thread++) {
       const specs: RemoteChildSpec[] = []
       for (let i = thread; i < hosted.length; i += threads) {
-        specs.push(shardSpec(hosted[i]!, replicas(hosted[i]!), identity, config, dataDir, walRef, gatewayRef, routerRef))
+        const shard = hosted[i]!
+        // Initial members start a new group with the initial replicas; a node that joined waits for its leader.
+        const voters = identity.joined === true ? replicas(shard) : replicasOf(shard, initialMembers.size > 0 ? initialMembers : members)
+        specs.push(shardSpec(shard, voters, identity, config, dataDir, walRef, gatewayRef, routerRef))
       }
       const shardIndex = (spec: RemoteChildSpec) => Number(spec.id.slice('shard-'.length))
       if (thread === 0 && walShared) {
@@ -101,6 +178,8 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
       for (const spec of specs) shardRefs[shardIndex(spec)] = host.supervisor.child(spec.id)
     }
     gateway.shards = shardRefs
+    // Where the member list grew since the shards began, their leaders add the new replicas.
+    tellReplicas()
     await waitForLeaders(gateway, config.readyTimeoutMs)
     let handingOver: Promise<void> | undefined
     const handOver = () =>
@@ -166,6 +245,7 @@ function shardSpec(
       bytesKeptAfterSnapshot: config.bytesKeptAfterSnapshot,
       balanceLeader: config.balanceLeaders,
       readOnly: config.readOnly,
+      bootstrap: identity.joined !== true,
     },
   }
   return {
@@ -189,8 +269,8 @@ async function waitForLeaders(gateway: Gateway, timeoutMs: number): Promise<void
   }
 }
 
-/** The shard count is fixed when the cluster is created; a later start keeps it. */
-async function loadIdentity(dataDir: string, config: ResolvedNodeOptions): Promise<NodeIdentity> {
+/** The shard count is fixed when the cluster is created; a later start keeps it. Undefined for a new directory. */
+async function readIdentity(dataDir: string, config: ResolvedNodeOptions): Promise<NodeIdentity | undefined> {
   const path = join(dataDir, 'node.json')
   try {
     const stored = JSON.parse(await readFile(path, 'utf8')) as NodeIdentity
@@ -200,11 +280,14 @@ async function loadIdentity(dataDir: string, config: ResolvedNodeOptions): Promi
     return stored
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+    return undefined
   }
-  const identity: NodeIdentity = { format: 1, nodeId: config.id, shards: config.shards }
+}
+
+async function writeIdentity(dataDir: string, identity: NodeIdentity): Promise<void> {
+  const path = join(dataDir, 'node.json')
   await writeFile(`${path}.tmp`, JSON.stringify(identity) + '\n')
   await rename(`${path}.tmp`, path)
-  return identity
 }
 
 /**

@@ -143,7 +143,10 @@ export interface ClusterStatus {
     term: number
     commitIndex: number
     appliedIndex: number
+    /** The voters. */
     members: number[]
+    /** Replicas that receive the log but do not vote yet: a node that joined, catching up. */
+    learners: number[]
     /** Snapshots this node's replica received from a leader since it started. */
     snapshotsInstalled: number
   }[]
@@ -445,6 +448,7 @@ export class TroupeNode {
         commitIndex: s.commitIndex,
         appliedIndex: s.appliedIndex,
         members: s.members,
+        learners: s.learners,
         snapshotsInstalled: s.snapshotsInstalled,
       })),
     }

@@ -12,16 +12,18 @@ import { waitFor, type TestScope } from '../net/helpers.js'
 const logger = pino({ level: 'silent' })
 
 /** A gateway whose replicas take every request and never answer, as a node that is about to die. */
-function silentGateway(): { gateway: Gateway; asked: ShardMsg[] } {
+function silentGateway(): { gateway: Gateway; asked: ShardMsg[]; forgotten: number[] } {
   const asked: ShardMsg[] = []
+  const forgotten: number[] = []
   const gateway = {
     shards: [],
+    forgetNode: (id: number) => forgotten.push(id),
     callLocal: (_shard: number, msg: ShardMsg): Promise<ShardReply<unknown>> => {
       asked.push(msg)
       return new Promise(() => {})
     },
   } as unknown as Gateway
-  return { gateway, asked }
+  return { gateway, asked, forgotten }
 }
 
 async function pair(t: TestScope, local = silentGateway()) {
@@ -96,4 +98,14 @@ t.test('when the link to a node drops, every local shard replica is told once', 
     told,
     [0, 1, 2].map((shard) => ({ shard, msg: { type: 'peer-down', node: 2 } })),
   )
+  t.same(local.forgotten, [2], 'the gateway sends nothing more to node 2 on an old leader guess')
+})
+
+t.test('a node that says it is stopping is forgotten as a leader guess before its link drops', async (t) => {
+  const local = silentGateway()
+  const { router1, router2 } = await pair(t, local)
+  router2.announceLeaving()
+  await waitFor('the leaving notice', () => router1.peers()[0]!.leaving === true)
+  t.same(local.forgotten, [2])
+  t.equal(router1.peers()[0]!.state, 'up')
 })

@@ -517,3 +517,48 @@ t.test('a state larger than snapshotEveryBytes is snapshotted again only after a
   // so that takes one message more than the snapshot holds: 4, then 4 + 5, 9 + 10, 19 + 20.
   t.same(held, [4, 9, 19, 39])
 })
+
+t.test('a replica of a node that joined starts empty: no members, no log, no campaign, until its leader speaks', async (t) => {
+  const standalone = async (bootstrap: boolean) => {
+    const sent: Message[] = []
+    const writes: ShardWrite[] = []
+    const replica = new ShardReplica(
+      // It is the preferred replica of its set, which would make an initial member campaign at once.
+      { ...shardReplicaDefaults, shard: 0, nodeId: 3, voters: [3, 1, 2], seed: 3, bootstrap },
+      {
+        wal: {
+          append: async (write) => {
+            writes.push(write)
+            return { shard: write.shard, durableIndex: write.entries?.at(-1)?.index ?? 0 }
+          },
+          state: async (shard) => ({ shard, snapshotIndex: 0, snapshotTerm: 0, firstIndex: 1, lastIndex: 0, lastTerm: 0, hardState: undefined }),
+          read: async () => [],
+        },
+        snapshots: { save: async () => undefined, load: async () => undefined },
+        send: (messages) => sent.push(...messages),
+        deadLetter: () => undefined,
+        fail: (error) => {
+          throw error
+        },
+        log: pino({ level: 'silent' }),
+        nowMs: () => 1_000_000,
+      },
+    )
+    await replica.recover()
+    for (let i = 0; i < 40; i++) {
+      replica.tick()
+      await turn()
+    }
+    const status = replica.status()
+    replica.close()
+    return { status, sent, writes }
+  }
+  const joined = await standalone(false)
+  t.same(joined.status.members, [], 'no voters until a snapshot says who they are')
+  t.equal(joined.status.lastIndex, 0)
+  t.same(joined.sent, [], 'it never campaigns')
+  t.same(joined.writes, [], 'and writes nothing')
+  const initial = await standalone(true)
+  t.same([...initial.status.members].sort(), [1, 2, 3], 'an initial member starts the group with its voters')
+  t.ok(initial.sent.some((m) => m.type === 'preVote' || m.type === 'vote'), 'and campaigns')
+})
