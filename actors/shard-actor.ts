@@ -27,7 +27,7 @@ export type ShardMsg =
   /** The peer link to node `node` went down (see ShardReplica.peerDown). */
   | { type: 'peer-down'; node: number }
   /** Node `id` joins the cluster (see ShardReplica.join); asked of shard 0's leader. */
-  | { type: 'join'; id: number; peer: string }
+  | { type: 'join'; id: number; peer: string; membersMax: number }
   /** The replicas this shard should have now, in order of preference (see ShardReplica.setReplicas). */
   | { type: 'replicas'; ids: number[] }
 
@@ -164,7 +164,7 @@ export function shardActor(args: ShardActorArgs): ActorFactory<ShardMsg, ShardAn
             replica.peerDown(msg.node)
             return { ok: true, value: null }
           case 'join':
-            return ctx.later<ShardAnswer>(replica.join(msg.id, msg.peer))
+            return ctx.later<ShardAnswer>(replica.join(msg.id, msg.peer, msg.membersMax))
           case 'replicas':
             replica.setReplicas(msg.ids)
             return { ok: true, value: null }

@@ -449,9 +449,13 @@ export class ShardReplica {
    * the membership change so that every replica learns it from the log.
    * Answers once the change is applied. A node that is already a member at
    * the same address is answered at once (a join tried again); at another
-   * address, or an initial member, with CONFLICT.
+   * address, or an initial member, with CONFLICT. A node that would make
+   * the shard's members more than `membersMax` is refused with
+   * INVALID_ARGUMENT: decided here, on the leader, one membership change
+   * at a time, so two nodes that join at once through different members
+   * cannot both pass.
    */
-  join(id: number, peer: string): Promise<ShardReply<null>> {
+  join(id: number, peer: string, membersMax: number): Promise<ShardReply<null>> {
     if (this.closed) return Promise.resolve({ ok: false, error: { code: 'UNAVAILABLE', message: 'the shard is stopping' } })
     if (this.role !== 'leader') return Promise.resolve({ ok: false, error: notLeader(this.shard, this.leader) })
     const { voters, learners } = this.confState
@@ -460,6 +464,10 @@ export class ShardReplica {
       if (known === peer) return Promise.resolve({ ok: true, value: null })
       const where = known === undefined ? 'an initial member of the cluster' : `a member at ${known}`
       return Promise.resolve({ ok: false, error: { code: 'CONFLICT', message: `node id ${id} is taken: it is ${where}` } })
+    }
+    if (voters.length + learners.length >= membersMax) {
+      const message = `the cluster has ${voters.length + learners.length} members; a cluster grows by joining to at most ${membersMax} (larger clusters start with every member in --cluster)`
+      return Promise.resolve({ ok: false, error: { code: 'INVALID_ARGUMENT', message } })
     }
     const result = this.raw.proposeConfChange({ type: 'addLearner', nodeId: id, context: utf8.encode(peer) })
     if (!result.ok) {

@@ -96,14 +96,9 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
   const onJoin = async (request: JoinRequest): Promise<JoinAnswer> => {
     const known = members.get(request.id)
     if (known !== undefined && known !== request.peer) throw new TroupeError('CONFLICT', `node id ${request.id} is taken: node ${request.id} serves peers at ${known}`)
-    if (known === undefined && members.size >= JOIN_MEMBERS_MAX) {
-      throw new TroupeError(
-        'INVALID_ARGUMENT',
-        `the cluster has ${members.size} members; a cluster grows by joining to at most ${JOIN_MEMBERS_MAX} (larger clusters start with every member in --cluster)`,
-      )
-    }
     if (gateway.shards.length === 0) throw new TroupeError('UNAVAILABLE', `node ${config.id} is still starting`)
-    await gateway.call(0, { type: 'join', id: request.id, peer: request.peer }, config.requestTimeoutMs)
+    // Shard 0's leader decides (the members' count included), one join at a time.
+    await gateway.call(0, { type: 'join', id: request.id, peer: request.peer, membersMax: JOIN_MEMBERS_MAX }, config.requestTimeoutMs)
     addMember(request.id, request.peer)
     return { t: 'joined', shards: gateway.shardCount, members: [...members] }
   }

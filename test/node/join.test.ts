@@ -109,3 +109,24 @@ t.test('with the first node gone the other two serve; it comes back knowing ever
   t.equal(Buffer.from((await first.kv.get('away'))!.value).toString(), 'yes')
   t.equal((await first.queues.get('jobs')).stats.total, 121)
 })
+
+t.test('two nodes that join a two-node cluster at once, through different members: one gets in', async (t) => {
+  const own = new Map<number, TroupeNode>()
+  t.teardown(() => Promise.all([...own.values()].map((node) => node.close())))
+  const first = await startTestNode(`${dir}/race-1`, { ...base, id: 1 })
+  own.set(1, first)
+  const second = await startTestNode(`${dir}/race-2`, { ...base, id: 2, join: peerOf(first) })
+  own.set(2, second)
+  await membersSettle(first, [1, 2])
+  const outcomes = await Promise.allSettled([
+    startTestNode(`${dir}/race-3`, { ...base, id: 3, join: peerOf(first) }),
+    startTestNode(`${dir}/race-4`, { ...base, id: 4, join: peerOf(second) }),
+  ])
+  const joined = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []))
+  for (const node of joined) own.set(node.id, node)
+  const refused = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as { code?: string; message: string }] : []))
+  t.equal(joined.length, 1, 'one of them joined')
+  t.equal(refused.length, 1, 'the other was refused')
+  t.equal(refused[0]?.code, 'INVALID_ARGUMENT')
+  await membersSettle(first, [1, 2, joined[0]!.id].sort())
+})
