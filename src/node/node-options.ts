@@ -2,6 +2,7 @@
 // (CONTRACT §1 names the CLI forms of the same options).
 import { availableParallelism } from 'node:os'
 import type { Logger } from 'pino'
+import { parsePeerAddress } from '../net/peer-address.js'
 
 export interface NodeOptions {
   /** Node id, a positive integer unique in the cluster. Default 1. */
@@ -107,7 +108,11 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
   resolved.members = resolveMembers(options.cluster, resolved.id, resolved.peer)
   if (resolved.join !== undefined) {
     if (options.cluster !== undefined && options.cluster !== '') throw new RangeError('join: give either the initial members (cluster) or a member to join, not both')
-    if (!/^[^\s:]+:\d{1,5}$/.test(resolved.join)) throw new RangeError(`join: expected host:port of a member's peer address, got '${resolved.join}'`)
+    try {
+      parsePeerAddress(resolved.join)
+    } catch {
+      throw new RangeError(`join: expected host:port of a member's peer address, got '${resolved.join}'`)
+    }
   }
   positiveInteger('id', resolved.id)
   positiveInteger('shards', resolved.shards)

@@ -25,3 +25,10 @@ t.test('snapshots by bytes: defaults and checks', async (t) => {
   t.throws(() => resolveNodeOptions({ snapshotEveryBytes: 0 }), { name: 'RangeError', message: /snapshotEveryBytes/ })
   t.throws(() => resolveNodeOptions({ bytesKeptAfterSnapshot: -1 }), { name: 'RangeError', message: /bytesKeptAfterSnapshot/ })
 })
+
+t.test('join takes a peer address as the peer transport reads one (IPv6 in brackets too), and not with a member list', async (t) => {
+  t.equal(resolveNodeOptions({ join: '127.0.0.1:7282' }).join, '127.0.0.1:7282')
+  t.equal(resolveNodeOptions({ join: '[::1]:7282' }).join, '[::1]:7282')
+  for (const bad of ['7282', 'host:', 'host:99999', ':7282']) t.throws(() => resolveNodeOptions({ join: bad }), { name: 'RangeError', message: /join: expected host:port/ })
+  t.throws(() => resolveNodeOptions({ join: '127.0.0.1:7282', cluster: '1=127.0.0.1:7282' }), { name: 'RangeError', message: /not both/ })
+})
