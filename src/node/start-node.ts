@@ -35,12 +35,15 @@ interface NodeIdentity {
   format: 1
   nodeId: number
   shards: number
-  /** The initial members, whose replicas start the shards (absent in older directories: the `cluster` option's list). */
+  /**
+   * The initial members, whose replicas start the shards (absent in older
+   * directories: the `cluster` option's list). Empty for a node that joined
+   * a running cluster: its replicas start empty and wait for their leader's
+   * snapshot.
+   */
   initialMembers?: [number, string][]
   /** Every member this node knows of and its peer address: the initial ones, then the nodes that joined. */
   members?: [number, string][]
-  /** This node joined a running cluster: its replicas start empty and wait for their leader's snapshot. */
-  joined?: boolean
 }
 
 /**
@@ -49,7 +52,7 @@ interface NodeIdentity {
  * replicas. Beyond, replicas would have to move (see replicasOf); larger
  * clusters start with every member in the `cluster` option.
  */
-export const JOIN_MEMBERS_MAX = 3
+const JOIN_MEMBERS_MAX = 3
 
 export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> {
   const config = resolveNodeOptions(options)
@@ -62,6 +65,8 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
   // The members: the ones this directory knows, with the addresses given now for the ones listed.
   const members = new Map<number, string>([...(stored?.members ?? []), ...(joining ? [[config.id, config.peer] as const] : config.members)])
   const initialMembers = new Map<number, string>(stored?.initialMembers ?? (joining ? [] : config.members))
+  // A node that joined has no initial members: its replicas wait for their leader's snapshot.
+  const joined = initialMembers.size === 0
   let identity: NodeIdentity = stored ?? { format: 1, nodeId: config.id, shards: config.shards }
   if (!useMessageShapes(troupeMessageShapes)) {
     log.debug('threads were started before this node: its messages cross threads self-describing (correct, a little slower)')
@@ -94,10 +99,8 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
   }
   gateway.onMember = addMember
   const onJoin = async (request: JoinRequest): Promise<JoinAnswer> => {
-    const known = members.get(request.id)
-    if (known !== undefined && known !== request.peer) throw new TroupeError('CONFLICT', `node id ${request.id} is taken: node ${request.id} serves peers at ${known}`)
     if (gateway.shards.length === 0) throw new TroupeError('UNAVAILABLE', `node ${config.id} is still starting`)
-    // Shard 0's leader decides (the members' count included), one join at a time.
+    // Shard 0's leader decides (a taken id, the members' count), one join at a time.
     await gateway.call(0, { type: 'join', id: request.id, peer: request.peer, membersMax: JOIN_MEMBERS_MAX }, config.requestTimeoutMs)
     addMember(request.id, request.peer)
     return { t: 'joined', shards: gateway.shardCount, members: [...members] }
@@ -126,7 +129,7 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
       members.clear()
       for (const [id, address] of cluster.members) members.set(id, id === config.id ? peer : address)
       for (const [id, address] of members) router!.addPeer(id, address)
-      identity = { format: 1, nodeId: config.id, shards: cluster.shards, initialMembers: [], joined: true }
+      identity = { format: 1, nodeId: config.id, shards: cluster.shards, initialMembers: [] }
       gateway.shardCount = cluster.shards
       log.info({ members: [...members.keys()], shards: cluster.shards }, 'joined the cluster')
     } else if (identity.initialMembers === undefined) {
@@ -160,8 +163,7 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
       for (let i = thread; i < hosted.length; i += threads) {
         const shard = hosted[i]!
         // Initial members start a new group with the initial replicas; a node that joined waits for its leader.
-        const voters = identity.joined === true ? replicas(shard) : replicasOf(shard, initialMembers.size > 0 ? initialMembers : members)
-        specs.push(shardSpec(shard, voters, identity, config, dataDir, walRef, gatewayRef, routerRef))
+        specs.push(shardSpec(shard, replicasOf(shard, joined ? members : initialMembers), !joined, identity, config, dataDir, walRef, gatewayRef, routerRef))
       }
       const shardIndex = (spec: RemoteChildSpec) => Number(spec.id.slice('shard-'.length))
       if (thread === 0 && walShared) {
@@ -215,6 +217,7 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
 function shardSpec(
   shard: number,
   voters: number[],
+  bootstrap: boolean,
   identity: NodeIdentity,
   config: ResolvedNodeOptions,
   dataDir: string,
@@ -240,7 +243,7 @@ function shardSpec(
       bytesKeptAfterSnapshot: config.bytesKeptAfterSnapshot,
       balanceLeader: config.balanceLeaders,
       readOnly: config.readOnly,
-      bootstrap: identity.joined !== true,
+      bootstrap,
     },
   }
   return {
