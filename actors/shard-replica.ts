@@ -494,16 +494,16 @@ export class ShardReplica {
    * they are: a replica set only grows (see docs/ARCHITECTURE.md, joining).
    */
   private reconcileMembers(): void {
-    if (this.role !== 'leader' || this.leaving || this.ticks % reconcileEveryTicks !== 0 || !this.leaderCaughtUp) return
-    const status = this.raw.status()
-    if (status.leadTransferee !== 0) return
-    const { voters, learners } = status.confState
+    if (this.role !== 'leader' || this.leaving || this.ticks % reconcileEveryTicks !== 0 || !this.leaderCaughtUp || this.raw.leadTransferee !== 0) return
+    // The membership as applied here (what the core holds); progress is looked up only for a learner to promote.
+    const { voters, learners } = this.confState
     let change: ConfChange | undefined
     const missing = this.replicaSet.find((id) => !voters.includes(id) && !learners.includes(id))
     if (missing !== undefined) {
       const peer = this.addresses.get(missing)
       change = { type: 'addLearner', nodeId: missing, ...(peer !== undefined ? { context: utf8.encode(peer) } : {}) }
-    } else {
+    } else if (learners.some((id) => this.replicaSet.includes(id))) {
+      const status = this.raw.status()
       const caughtUp = learners.find((id) => {
         const progress = status.progress.get(id)
         return this.replicaSet.includes(id) && progress !== undefined && progress.match > 0 && status.commit - progress.match <= learnerCaughtUpEntries
