@@ -850,7 +850,7 @@ export class ShardReplica {
       // A snapshot sent by the leader: its file first, then the WAL mark.
       const { index, term, confState } = ready.snapshot.metadata
       // A group's bootstrap snapshot has no data: its file says who the members are.
-      const data = ready.snapshot.data.byteLength > 0 ? ready.snapshot.data : entryPackr.pack({ c: confState, a: [], m: new Uint8Array(0) })
+      const data = ready.snapshot.data.byteLength > 0 ? ready.snapshot.data : await assembleParts([snapshotPayloadPrefix(confState, [], 0)])
       await this.ports.snapshots.save({ shard: this.shard, index, term }, data)
       // Decoded here, in slices, while the Ready waits anyway: the thread's
       // other shards keep ticking (a large machine takes a second or more).
