@@ -10,7 +10,7 @@
 // Raft tolerates lost messages, so a full link drops rather than buffers.
 import type { Logger } from 'pino'
 import type { Message } from '../src/raft/index.js'
-import { PeerTransport, type PeerTransportOptions } from '../src/net/index.js'
+import { PeerTransport, formatPeerAddress, type PeerTransportOptions } from '../src/net/index.js'
 import type { ActorFactory } from '../src/runtime/index.js'
 import type { Gateway } from './gateway.js'
 import type { RouterNotice, ShardMsg } from './shard-actor.js'
@@ -124,7 +124,7 @@ export class PeerRouter {
 
   get address(): string {
     const address = this.transport?.address
-    return address ? `${address.host}:${address.port}` : this.options.listen
+    return address ? formatPeerAddress(address) : this.options.listen
   }
 
   /** A node that joined: links to it from now on (or its new address, if it moved). */

@@ -109,3 +109,10 @@ t.test('a node that says it is stopping is forgotten as a leader guess before it
   t.same(local.forgotten, [2])
   t.equal(router1.peers()[0]!.state, 'up')
 })
+
+t.test('the address a router names for itself is one a peer can dial: an IPv6 host in brackets', async (t) => {
+  const router = new PeerRouter({ localId: 1, listen: '[::1]:0', peers: new Map(), secret: 's', logger }, silentGateway().gateway)
+  await router.start()
+  t.teardown(() => router.close())
+  t.match(router.address, /^\[::1\]:\d+$/)
+})
