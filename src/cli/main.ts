@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import type { RateLimitOptions } from '../http/index.js'
+import type { TroupeNode } from '../node/troupe-node.js'
 
 const usage = `usage: troupe <command> [options]
 
@@ -120,24 +121,39 @@ async function start(argv: string[]): Promise<number> {
     }
   }
 
-  // Signals during start-up stop the node as soon as it is up.
+  // A signal while the node starts cancels the start (a node waiting for
+  // peers that are not there stops at once); once the node is up, it stops
+  // gracefully. A signal between the two stops the node as soon as it is up.
+  const starting = new AbortController()
   let signalled: NodeJS.Signals | undefined
-  let onSignal: (signal: NodeJS.Signals) => void = (signal) => (signalled = signal)
+  let onSignal: (signal: NodeJS.Signals) => void = (signal) => {
+    signalled = signal
+    starting.abort(new Error(`stopped by ${signal} during start-up`))
+  }
   process.once('SIGTERM', (signal) => onSignal(signal))
   process.once('SIGINT', (signal) => onSignal(signal))
 
-  const node = await startNode({
-    id,
-    dataDir: option(values, 'data', './data')!,
-    sync,
-    peer,
-    logger: log,
-    ...(threads !== undefined ? { threads } : {}),
-    ...(shards !== undefined ? { shards } : {}),
-    ...(cluster !== undefined ? { cluster } : {}),
-    ...(joinAddress !== undefined ? { join: joinAddress } : {}),
-    ...(secret ? { clusterSecret: secret } : {}),
-  })
+  let node: TroupeNode
+  try {
+    node = await startNode({
+      id,
+      dataDir: option(values, 'data', './data')!,
+      sync,
+      peer,
+      logger: log,
+      signal: starting.signal,
+      ...(threads !== undefined ? { threads } : {}),
+      ...(shards !== undefined ? { shards } : {}),
+      ...(cluster !== undefined ? { cluster } : {}),
+      ...(joinAddress !== undefined ? { join: joinAddress } : {}),
+      ...(secret ? { clusterSecret: secret } : {}),
+    })
+  } catch (error) {
+    if (!starting.signal.aborted) throw error
+    log.info({ signal: signalled }, 'start-up cancelled: node stopped')
+    return 0
+  }
+  onSignal = (signal) => (signalled = signal)
   const token = process.env['TROUPE_TOKEN'] || undefined
   // Shutdown budget (10 s): ≤ 3 s for client requests in flight (TCP and HTTP
   // at once), then the node's leadership hand-over (≤ 3 s), ≤ 2 s for the

@@ -40,35 +40,41 @@ export interface RequestJoinOptions {
   peer: string
   secret: string | undefined
   timeoutMs: number
+  /** Gives the join up: it rejects with the signal's reason. */
+  signal?: AbortSignal | undefined
   logger: Logger
 }
 
 /** Asks the member at `address` to let this node join; resolves with the cluster's shape or throws a TroupeError. */
 export async function requestJoin(address: string, options: RequestJoinOptions): Promise<{ shards: number; members: Map<number, string> }> {
+  const signal = options.signal
   let connection: PeerConnection
   try {
-    connection = await dialPeer(address, { localId: options.localId, secret: options.secret, logger: options.logger })
+    connection = await dialPeer(address, { localId: options.localId, secret: options.secret, logger: options.logger, ...(signal ? { signal } : {}) })
   } catch (error) {
+    signal?.throwIfAborted()
     const reason = isNetError(error) && (error.code === 'KNOCK' || error.remoteCode === 'KNOCK') ? `node id ${options.localId} is already a member of that cluster` : (error as Error).message
     throw new TroupeError('UNAVAILABLE', `cannot join the cluster through ${address}: ${reason}`)
   }
   try {
     const answer = await new Promise<JoinAnswer>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new TroupeError('TIMEOUT', `the member at ${address} did not answer the join within ${options.timeoutMs} ms`)),
+        () => settle(() => reject(new TroupeError('TIMEOUT', `the member at ${address} did not answer the join within ${options.timeoutMs} ms`))),
         options.timeoutMs,
       )
+      const onAbort = (): void => settle(() => reject(signal!.reason))
+      const settle = (end: () => void): void => {
+        clearTimeout(timer)
+        signal?.removeEventListener('abort', onAbort)
+        end()
+      }
+      signal?.addEventListener('abort', onAbort, { once: true })
       connection.start({
         onMessages: (_remoteId, messages) => {
           const answer = messages.find((m) => (m as JoinAnswer).t === 'joined' || (m as JoinAnswer).t === 'join-refused') as JoinAnswer | undefined
-          if (answer === undefined) return
-          clearTimeout(timer)
-          resolve(answer)
+          if (answer !== undefined) settle(() => resolve(answer))
         },
-        onClose: (error) => {
-          clearTimeout(timer)
-          reject(new TroupeError('UNAVAILABLE', `the member at ${address} closed the connection before answering the join: ${error.message}`))
-        },
+        onClose: (error) => settle(() => reject(new TroupeError('UNAVAILABLE', `the member at ${address} closed the connection before answering the join: ${error.message}`))),
       })
       connection.send({ t: 'join', id: options.localId, peer: options.peer } satisfies JoinRequest)
     })

@@ -69,11 +69,18 @@ export interface NodeOptions {
   clusterSecret?: string
   /** How long start-up may wait for every shard to elect a leader. Default 30 s. */
   readyTimeoutMs?: number
+  /**
+   * Cancels the start: `startNode` then stops what it had started and
+   * rejects with the signal's reason. The CLI aborts it on SIGTERM or SIGINT,
+   * so a node that cannot reach its peers still stops at once.
+   */
+  signal?: AbortSignal
   logger?: Logger
 }
 
-export interface ResolvedNodeOptions extends Required<Omit<NodeOptions, 'logger' | 'cluster' | 'clusterSecret' | 'join'>> {
+export interface ResolvedNodeOptions extends Required<Omit<NodeOptions, 'logger' | 'cluster' | 'clusterSecret' | 'join' | 'signal'>> {
   join: string | undefined
+  signal: AbortSignal | undefined
   logger: Logger | undefined
   /** Every member, this node included: id → peer address. */
   members: ReadonlyMap<number, string>
@@ -103,6 +110,7 @@ export function resolveNodeOptions(options: NodeOptions): ResolvedNodeOptions {
     members: new Map(),
     join: options.join,
     clusterSecret: options.clusterSecret,
+    signal: options.signal,
     logger: options.logger,
   }
   resolved.members = resolveMembers(options.cluster, resolved.id, resolved.peer)

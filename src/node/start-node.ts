@@ -56,6 +56,8 @@ const JOIN_MEMBERS_MAX = 3
 
 export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> {
   const config = resolveNodeOptions(options)
+  const signal = config.signal
+  signal?.throwIfAborted()
   const dataDir = resolve(config.dataDir)
   await mkdir(dataDir, { recursive: true })
   const stored = await readIdentity(dataDir, config)
@@ -116,6 +118,7 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
         gateway,
       )
       await router.start()
+      signal?.throwIfAborted()
       // The address peers reach this node at (the bound port, when port 0 was asked).
       members.set(config.id, router.address)
       const started = router
@@ -125,7 +128,7 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
     if (joining) {
       const peer = router!.address
       log.info({ join: config.join, peer }, 'joining a running cluster')
-      const cluster = await requestJoin(config.join!, { localId: config.id, peer, secret: config.clusterSecret, timeoutMs: config.readyTimeoutMs, logger: log })
+      const cluster = await requestJoin(config.join!, { localId: config.id, peer, secret: config.clusterSecret, timeoutMs: config.readyTimeoutMs, signal, logger: log })
       members.clear()
       for (const [id, address] of cluster.members) members.set(id, id === config.id ? peer : address)
       for (const [id, address] of members) router!.addPeer(id, address)
@@ -135,6 +138,7 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
     } else if (identity.initialMembers === undefined) {
       identity = { ...identity, initialMembers: [...initialMembers] }
     }
+    signal?.throwIfAborted()
     await saveIdentity()
     const walArgs: WalWriterArgs = { options: { dir: join(dataDir, 'wal'), sync: config.sync } }
     const walSpec: RemoteChildSpec = {
@@ -171,13 +175,14 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
         for (const spec of specs) shardRefs[shardIndex(spec)] = await walHost.spawn(spec)
         continue
       }
+      signal?.throwIfAborted()
       const host = (await storage.startChild({ id: `shards-${thread + 1}`, thread: { name: `shards-${thread + 1}`, children: specs } })) as ThreadHost
       for (const spec of specs) shardRefs[shardIndex(spec)] = host.supervisor.child(spec.id)
     }
     gateway.shards = shardRefs
     // Where the member list grew since the shards began, their leaders add the new replicas.
     tellReplicas()
-    await waitForLeaders(gateway, config.readyTimeoutMs)
+    await waitForLeaders(gateway, config.readyTimeoutMs, signal)
     let handingOver: Promise<void> | undefined
     const handOver = () =>
       (handingOver ??= (async () => {
@@ -254,11 +259,12 @@ function shardSpec(
   }
 }
 
-async function waitForLeaders(gateway: Gateway, timeoutMs: number): Promise<void> {
+async function waitForLeaders(gateway: Gateway, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
   const deadline = Date.now() + timeoutMs
   for (let shard = 0; shard < gateway.shardCount; shard++) {
     if (!gateway.shards[shard]) continue
     for (;;) {
+      signal?.throwIfAborted()
       const status = await gateway.status(shard)
       if (status.ready) break
       if (Date.now() > deadline) throw new Error(`shard ${shard} elected no leader within ${timeoutMs} ms`)
