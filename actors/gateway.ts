@@ -44,6 +44,8 @@ export class Gateway {
   shardCount = 0
   /** A node joined the cluster (a shard replica here learned it from its log; see GatewayNotice). */
   onMember: ((id: number, peer: string) => void) | undefined
+  /** A node was removed from the cluster (shard 0's replica here applied it; see GatewayNotice). */
+  onDeparted: ((id: number) => void) | undefined
   /** The bytes of writes this node has taken in and not answered (see WriteBudget). */
   readonly writes: WriteBudget
   private readonly deadLettersInFlight = new Set<string>()
@@ -241,6 +243,7 @@ export function gatewayActor(gateway: Gateway, shardOf: (queue: string) => numbe
     receive(notice) {
       if (notice.type === 'dead-letter') void gateway.deadLetter(notice.shard, notice.effect as DeadLetterEffect, shardOf)
       else if (notice.type === 'member') gateway.onMember?.(notice.id, notice.peer)
+      else if (notice.type === 'departed') gateway.onDeparted?.(notice.id)
     },
   })
 }

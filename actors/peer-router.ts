@@ -135,6 +135,14 @@ export class PeerRouter {
     this.options.logger.info({ peer: id, address: peer }, 'peer added')
   }
 
+  /** A node removed from the cluster: its link closes (what was forwarded there fails) and it is no peer from now on. */
+  removePeer(id: number): void {
+    if (!this.peerAddresses.delete(id)) return
+    this.remote.delete(id)
+    this.transport?.removePeer(id)
+    this.options.logger.info({ peer: id }, 'peer removed')
+  }
+
   /** Sets the client addresses this node announces to its peers. */
   announce(addresses: ClientAddresses): void {
     this.local = { ...this.local, ...addresses }

@@ -28,8 +28,13 @@ export type ShardMsg =
   | { type: 'peer-down'; node: number }
   /** Node `id` joins the cluster (see ShardReplica.join); asked of shard 0's leader. */
   | { type: 'join'; id: number; peer: string; membersMax: number }
-  /** The replicas this shard should have now, in order of preference (see ShardReplica.setReplicas). */
-  | { type: 'replicas'; ids: number[] }
+  /** Node `id` leaves the cluster (see ShardReplica.removeMember); asked of shard 0's leader. */
+  | { type: 'remove-member'; id: number }
+  /**
+   * The replicas this shard should have now, in order of preference, and the
+   * nodes removed from the cluster (see ShardReplica.setReplicas).
+   */
+  | { type: 'replicas'; ids: number[]; departed: number[] }
 
 export type ShardAnswer = ShardReply<unknown> | ShardStatus
 
@@ -38,6 +43,8 @@ export type GatewayNotice =
   | { type: 'dead-letter'; shard: number; effect: unknown }
   /** A node that joined the cluster, and where it serves peers (see ShardPorts.member). */
   | { type: 'member'; id: number; peer: string }
+  /** A node removed from the cluster by shard 0's log (see ShardPorts.departed). */
+  | { type: 'departed'; id: number }
 
 /**
  * A Ready's Raft messages go to the peer router in runs of at most this
@@ -108,6 +115,8 @@ export function shardActor(args: ShardActorArgs): ActorFactory<ShardMsg, ShardAn
         },
         deadLetter: (effect) => void gateway.send({ type: 'dead-letter', shard: args.shard, effect }).catch(() => undefined),
         member: (id, peer) => void gateway.send({ type: 'member', id, peer }).catch(() => undefined),
+        // Shard 0's log decides the members; other shards remove a node only after it did.
+        ...(args.shard === 0 ? { departed: (id: number) => void gateway.send({ type: 'departed', id }).catch(() => undefined) } : {}),
         fail: (error) => {
           failure = error
           // Crash through the mailbox, so the supervisor sees it.
@@ -165,8 +174,10 @@ export function shardActor(args: ShardActorArgs): ActorFactory<ShardMsg, ShardAn
             return { ok: true, value: null }
           case 'join':
             return ctx.later<ShardAnswer>(replica.join(msg.id, msg.peer, msg.membersMax))
+          case 'remove-member':
+            return ctx.later<ShardAnswer>(replica.removeMember(msg.id))
           case 'replicas':
-            replica.setReplicas(msg.ids)
+            replica.setReplicas(msg.ids, msg.departed)
             return { ok: true, value: null }
         }
       },

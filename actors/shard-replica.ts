@@ -64,6 +64,12 @@ export interface ShardPorts {
    * or from a snapshot. The same node may be told more than once.
    */
   member?(id: number, peer: string): void
+  /**
+   * A node removed from the cluster, as this replica learns it from the log
+   * (a membership change that removes it) or from a snapshot. The same node
+   * may be told more than once.
+   */
+  departed?(id: number): void
 }
 
 export interface ShardReplicaOptions {
@@ -252,6 +258,10 @@ export class ShardReplica {
   private replicaSet: number[]
   /** Peer addresses of the nodes that joined, from membership changes that carried one. */
   private readonly addresses = new Map<number, string>()
+  /** Nodes removed from this shard by a membership change; an id once removed does not join again. */
+  private readonly removed = new Set<number>()
+  /** The nodes the node's member list says were removed from the cluster: the leader removes them (see setReplicas). */
+  private departedMembers: readonly number[] = []
   private role: RaftRole = 'follower'
   private ticksAsLeader = 0
   private snapshotsInstalled = 0
@@ -339,6 +349,7 @@ export class ShardReplica {
       storage.applySnapshot({ metadata: { index: loaded.index, term: loaded.term, confState }, data: loaded.payload })
       applied = loaded.index
       this.learnAddresses(decodeAddresses(loaded.payload))
+      this.learnRemoved(decodeRemoved(loaded.payload))
     } else if (this.options.bootstrap) {
       storage = MemoryStorage.bootstrap({ voters: [...this.options.voters], learners: [] })
       this.machine = new ShardMachine(shard)
@@ -438,9 +449,10 @@ export class ShardReplica {
    * node's member list now gives them. The leader adds the missing ones
    * (see reconcileMembers); the first one is the preferred leader.
    */
-  setReplicas(ids: number[]): void {
+  setReplicas(ids: number[], departed: number[] = []): void {
     if (ids.length === 0 || ids.some((id) => !Number.isSafeInteger(id) || id <= 0)) return
     this.replicaSet = [...ids]
+    this.departedMembers = departed.filter((id) => !ids.includes(id))
   }
 
   /**
@@ -459,6 +471,9 @@ export class ShardReplica {
     if (this.closed) return Promise.resolve({ ok: false, error: { code: 'UNAVAILABLE', message: 'the shard is stopping' } })
     if (this.role !== 'leader') return Promise.resolve({ ok: false, error: notLeader(this.shard, this.leader) })
     const { voters, learners } = this.confState
+    if (this.removed.has(id)) {
+      return Promise.resolve({ ok: false, error: { code: 'CONFLICT', message: `node id ${id} was removed from this cluster: a new node joins with a new id` } })
+    }
     if (voters.includes(id) || learners.includes(id)) {
       const known = this.addresses.get(id)
       if (known === peer) return Promise.resolve({ ok: true, value: null })
@@ -469,12 +484,40 @@ export class ShardReplica {
       const message = `the cluster has ${voters.length + learners.length} members; a cluster grows by joining to at most ${membersMax} (larger clusters start with every member in --cluster)`
       return Promise.resolve({ ok: false, error: { code: 'INVALID_ARGUMENT', message } })
     }
-    const result = this.raw.proposeConfChange({ type: 'addLearner', nodeId: id, context: utf8.encode(peer) })
+    this.log.info({ node: id, peer }, 'adding a node that joins as a learner')
+    return this.changeMembers({ type: 'addLearner', nodeId: id, context: utf8.encode(peer) })
+  }
+
+  /**
+   * Removes node `id` from the cluster: asked of shard 0's leader, whose log
+   * decides the members (every node then drops it from its member list, and
+   * each shard's leader removes its replica there; see reconcileMembers).
+   * Answers once the change is applied. A node removed before is answered
+   * at once; one that never was a member, and the shard's only voter, get
+   * INVALID_ARGUMENT.
+   */
+  removeMember(id: number): Promise<ShardReply<null>> {
+    if (this.closed) return Promise.resolve({ ok: false, error: { code: 'UNAVAILABLE', message: 'the shard is stopping' } })
+    if (this.role !== 'leader') return Promise.resolve({ ok: false, error: notLeader(this.shard, this.leader) })
+    const { voters, learners } = this.confState
+    if (this.removed.has(id)) return Promise.resolve({ ok: true, value: null })
+    if (!voters.includes(id) && !learners.includes(id)) {
+      return Promise.resolve({ ok: false, error: { code: 'INVALID_ARGUMENT', message: `node ${id} is not a member of the cluster` } })
+    }
+    if (voters.length === 1 && voters[0] === id) {
+      return Promise.resolve({ ok: false, error: { code: 'INVALID_ARGUMENT', message: `node ${id} is the cluster's only voting member` } })
+    }
+    this.log.info({ node: id }, 'removing a node from the cluster')
+    return this.changeMembers({ type: 'removeVoter', nodeId: id })
+  }
+
+  /** Proposes one membership change; answers once it is applied. */
+  private changeMembers(change: ConfChange): Promise<ShardReply<null>> {
+    const result = this.raw.proposeConfChange(change)
     if (!result.ok) {
       const code = result.code === 'INVALID_ARGUMENT' ? 'INVALID_ARGUMENT' : 'UNAVAILABLE'
       return Promise.resolve({ ok: false, error: result.code === 'NOT_LEADER' ? notLeader(this.shard, result.leaderId ?? 0) : { code, message: `shard ${this.shard}: ${result.message}` } })
     }
-    this.log.info({ node: id, peer }, 'adding a node that joins as a learner')
     const promise = new Promise<ShardReply<null>>((resolve) => {
       this.waiters.set(result.lastIndex, {
         term: result.term,
@@ -490,8 +533,11 @@ export class ShardReplica {
    * The leader brings the shard's members to its replica set, one change at
    * a time: a missing replica is added as a learner (it receives the log or
    * a snapshot, and does not count for commits), and a learner that has
-   * caught up is made a voter. Members that are not in the set are left as
-   * they are: a replica set only grows (see docs/ARCHITECTURE.md, joining).
+   * caught up is made a voter. Then a member that the node's member list
+   * says was removed from the cluster is removed here (a leader that removes
+   * itself hands over first: see the Raft core). Any other member outside
+   * the set is left as it is: the set only grows by joins, and shrinks only
+   * by a removal that shard 0 decided (see docs/ARCHITECTURE.md).
    */
   private reconcileMembers(): void {
     if (this.role !== 'leader' || this.leaving || this.ticks % reconcileEveryTicks !== 0 || !this.leaderCaughtUp || this.raw.leadTransferee !== 0) return
@@ -510,9 +556,22 @@ export class ShardReplica {
       })
       if (caughtUp !== undefined) change = { type: 'addVoter', nodeId: caughtUp }
     }
+    if (change === undefined) {
+      const gone = this.departedMembers.find((id) => voters.includes(id) || learners.includes(id))
+      if (gone !== undefined && (voters.length > 1 || voters[0] !== gone)) change = { type: 'removeVoter', nodeId: gone }
+    }
     if (change === undefined) return
     const result = this.raw.proposeConfChange(change)
     if (result.ok) this.log.info({ change: change.type, node: change.nodeId, index: result.lastIndex }, 'membership change proposed')
+  }
+
+  private learnRemoved(ids: Iterable<number>): void {
+    for (const id of ids) {
+      if (this.removed.has(id)) continue
+      this.removed.add(id)
+      this.addresses.delete(id)
+      this.ports.departed?.(id)
+    }
   }
 
   private learnAddresses(addresses: Iterable<[number, string]>): void {
@@ -850,7 +909,7 @@ export class ShardReplica {
       // A snapshot sent by the leader: its file first, then the WAL mark.
       const { index, term, confState } = ready.snapshot.metadata
       // A group's bootstrap snapshot has no data: its file says who the members are.
-      const data = ready.snapshot.data.byteLength > 0 ? ready.snapshot.data : await assembleParts([snapshotPayloadPrefix(confState, [], 0)])
+      const data = ready.snapshot.data.byteLength > 0 ? ready.snapshot.data : await assembleParts([snapshotPayloadPrefix(confState, [], [], 0)])
       await this.ports.snapshots.save({ shard: this.shard, index, term }, data)
       // Decoded here, in slices, while the Ready waits anyway: the thread's
       // other shards keep ticking (a large machine takes a second or more).
@@ -977,7 +1036,8 @@ export class ShardReplica {
       this.confState = this.raw.applyConfChange(change)
       this.storage.setConfState(this.confState)
       this.log.info({ change: change.type, node: change.nodeId, voters: this.confState.voters, learners: this.confState.learners }, 'membership changed')
-      if (change.context !== undefined && change.type !== 'removeVoter') this.learnAddresses([[change.nodeId, fromUtf8.decode(change.context)]])
+      if (change.type === 'removeVoter') this.learnRemoved([change.nodeId])
+      else if (change.context !== undefined) this.learnAddresses([[change.nodeId, fromUtf8.decode(change.context)]])
       this.settleWaiter(entry, { ok: true, value: null })
     } else if (entry.data.byteLength > 0) {
       const [nowMs, command] = entryUnpackr.unpack(entry.data) as [number, ShardCommand]
@@ -1031,6 +1091,7 @@ export class ShardReplica {
     this.appliedIndex = snapshot.metadata.index
     this.confState = snapshot.metadata.confState
     this.learnAddresses(decodeAddresses(snapshot.data))
+    this.learnRemoved(decodeRemoved(snapshot.data))
     this.appliedSinceSnapshot = 0
     this.appliedBytesSinceSnapshot = 0
     this.snapshotBytes = snapshot.data.byteLength
@@ -1058,7 +1119,7 @@ export class ShardReplica {
     void (async () => {
       try {
         await machineParts.resolveInTurns()
-        const payload = await assembleParts([snapshotPayloadPrefix(confState, [...this.addresses], machineParts.byteLength), machineParts])
+        const payload = await assembleParts([snapshotPayloadPrefix(confState, [...this.addresses], [...this.removed], machineParts.byteLength), machineParts])
         if (this.closed) return
         const encodeMs = performance.now() - started
         await this.ports.snapshots.save({ shard: this.shard, index: applied, term }, payload)
@@ -1217,7 +1278,7 @@ export function ownEntryData(entries: Entry[]): void {
 }
 const ENTRY_SHARED_SLACK_BYTES = 4096
 
-// A snapshot's data is msgpack {c: membership, a: addresses, m: machine bytes}; the
+// A snapshot's data is msgpack {c: membership, a: addresses, r: removed, m: machine bytes}; the
 // bootstrap snapshot of a new group has empty data (an empty machine).
 async function decodeMachineInSlices(shard: number, data: Uint8Array): Promise<ShardMachine> {
   if (data.byteLength === 0) return new ShardMachine(shard)
@@ -1240,6 +1301,12 @@ function decodeConfState(data: Uint8Array): ConfState | undefined {
 function decodeAddresses(data: Uint8Array): [number, string][] {
   if (data.byteLength === 0) return []
   return (entryUnpackr.unpack(data) as { a?: [number, string][] }).a ?? []
+}
+
+/** The nodes removed from the shard that a snapshot records (none before snapshots had them). */
+function decodeRemoved(data: Uint8Array): number[] {
+  if (data.byteLength === 0) return []
+  return (entryUnpackr.unpack(data) as { r?: number[] }).r ?? []
 }
 
 /**
@@ -1271,17 +1338,19 @@ function readBatchId(ctx: Uint8Array): number {
 
 /**
  * The parts of a snapshot's data, msgpack {c: membership, a: joined nodes'
- * peer addresses as [id, address] pairs, m: machine bytes} (the same bytes
- * as packing that object), with the machine's parts inside (resolved: their
- * length goes in the header).
+ * peer addresses as [id, address] pairs, r: ids of removed nodes, m: machine
+ * bytes} (the same bytes as packing that object), with the machine's parts
+ * inside (resolved: their length goes in the header).
  */
-function snapshotPayloadPrefix(confState: ConfState, addresses: [number, string][], machineBytes: number): SnapshotParts {
+function snapshotPayloadPrefix(confState: ConfState, addresses: [number, string][], removed: number[], machineBytes: number): SnapshotParts {
   const out = new SnapshotParts()
-  out.push(Uint8Array.of(0xde, 0x00, 0x03)) // a map of three entries, in msgpackr's map16 form for objects
+  out.push(Uint8Array.of(0xde, 0x00, 0x04)) // a map of four entries, in msgpackr's map16 form for objects
   out.value('c')
   out.value(confState)
   out.value('a')
   out.value(addresses)
+  out.value('r')
+  out.value(removed)
   out.value('m')
   out.binHeader(machineBytes)
   return out

@@ -71,6 +71,22 @@ export function nodeRoutes(node: TroupeNode, metrics: HttpMetrics, addresses: ()
       },
     },
     {
+      method: 'DELETE',
+      pattern: '/v1/cluster/nodes/{id}',
+      auth: true,
+      doc: {
+        summary: 'Remove a member from the cluster for good (to replace a lost machine: remove it, then join a new node with a new id)',
+        responses: { 200: '{"removed":id}', 400: 'INVALID_ARGUMENT: not a member, this node itself, or the only voting member', 401: 'UNAUTHORIZED', 503: 'UNAVAILABLE', 504: 'TIMEOUT' },
+      },
+      async handler(ctx) {
+        const text = ctx.params.id ?? ''
+        if (!/^[1-9][0-9]{0,8}$/.test(text)) throw new HttpError('INVALID_ARGUMENT', `a node id is a positive integer, got '${text}'`, { field: 'id' })
+        const id = Number(text)
+        await node.removeMember(id)
+        return jsonReply(200, { removed: id })
+      },
+    },
+    {
       method: 'GET',
       pattern: '/openapi.json',
       auth: false,

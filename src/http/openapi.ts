@@ -75,6 +75,7 @@ function pathParameters(pattern: string): Record<string, unknown>[] {
   if (pattern.includes('{key}')) {
     parameters.push({ name: 'key', in: 'path', required: true, description: `URL-encoded, 1 to ${KV_KEY_BYTES_MAX} bytes`, schema: { type: 'string' } })
   }
+  if (pattern.includes('{id}')) parameters.push({ name: 'id', in: 'path', required: true, description: 'a node id', schema: { type: 'integer', minimum: 1 } })
   return parameters
 }
 

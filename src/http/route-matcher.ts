@@ -58,9 +58,9 @@ function matchSegments(pattern: string[], path: string[]): RouteParams | undefin
     }
     const actual = path[i]
     if (actual === undefined) return undefined
-    if (expected === '{name}') {
+    if (expected === '{name}' || expected === '{id}') {
       if (actual === '') return undefined
-      params.name = decode(actual, 'name')
+      params[expected === '{name}' ? 'name' : 'id'] = decode(actual, expected.slice(1, -1))
     } else if (expected !== actual) return undefined
   }
   return path.length === pattern.length ? params : undefined

@@ -19,6 +19,8 @@ export interface RouteParams {
   name?: string
   /** `{key}`: a KV key, URL-decoded. */
   key?: string
+  /** `{id}`: a node id, as it appears in the path (the route checks it). */
+  id?: string
 }
 
 export interface RequestContext {

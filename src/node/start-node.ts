@@ -44,6 +44,8 @@ interface NodeIdentity {
   initialMembers?: [number, string][]
   /** Every member this node knows of and its peer address: the initial ones, then the nodes that joined. */
   members?: [number, string][]
+  /** Nodes removed from the cluster (by shard 0's log): never members again, whatever `cluster` lists. */
+  removed?: number[]
 }
 
 /**
@@ -64,8 +66,10 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
   const log = (config.logger ?? createDefaultLogger('troupe')).child({ node: config.id })
   if (stored && config.join !== undefined) log.info({ join: config.join }, 'this node is a member already: it restarts as one and does not join again')
   const joining = !stored && config.join !== undefined
-  // The members: the ones this directory knows, with the addresses given now for the ones listed.
+  // The members: the ones this directory knows, with the addresses given now for the ones listed, less the removed ones.
+  const removed = new Set<number>(stored?.removed ?? [])
   const members = new Map<number, string>([...(stored?.members ?? []), ...(joining ? [[config.id, config.peer] as const] : config.members)])
+  for (const id of removed) members.delete(id)
   const initialMembers = new Map<number, string>(stored?.initialMembers ?? (joining ? [] : config.members))
   // A node that joined has no initial members: its replicas wait for their leader's snapshot.
   const joined = initialMembers.size === 0
@@ -82,13 +86,13 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
   // Writes of node.json, one after another.
   let saving: Promise<void> = Promise.resolve()
   const saveIdentity = () => {
-    identity = { ...identity, members: [...members] }
+    identity = { ...identity, members: [...members], ...(removed.size > 0 ? { removed: [...removed] } : {}) }
     const next = identity
     saving = saving.then(() => writeIdentity(dataDir, next)).catch((error) => log.error({ err: error }, 'could not write node.json'))
     return saving
   }
   const tellReplicas = () => {
-    for (let shard = 0; shard < gateway.shardCount; shard++) gateway.shards[shard]?.tell({ type: 'replicas', ids: replicas(shard) })
+    for (let shard = 0; shard < gateway.shardCount; shard++) gateway.shards[shard]?.tell({ type: 'replicas', ids: replicas(shard), departed: [...removed] })
   }
   /** A node that joined, learned from shard 0's log or answered here. */
   const addMember = (id: number, peer: string) => {
@@ -100,6 +104,24 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
     log.info({ member: id, peer, members: members.size }, 'a node joined the cluster')
   }
   gateway.onMember = addMember
+  /** A node that shard 0's log removed from the cluster. */
+  const dropMember = (id: number) => {
+    if (id === config.id) {
+      // Its shards' leaders remove this node's replicas once it leads none: it hands its leaderships over.
+      log.warn('this node was removed from the cluster: stop it (its data directory cannot serve the cluster again)')
+      void handOverOnRemoval?.()
+      return
+    }
+    if (removed.has(id)) return
+    removed.add(id)
+    members.delete(id)
+    router?.removePeer(id)
+    void saveIdentity()
+    tellReplicas()
+    log.info({ member: id, members: members.size }, 'a node was removed from the cluster')
+  }
+  gateway.onDeparted = dropMember
+  let handOverOnRemoval: (() => Promise<void>) | undefined
   const onJoin = async (request: JoinRequest): Promise<JoinAnswer> => {
     if (gateway.shards.length === 0) throw new TroupeError('UNAVAILABLE', `node ${config.id} is still starting`)
     // Shard 0's leader decides (a taken id, the members' count), one join at a time.
@@ -184,7 +206,7 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
     tellReplicas()
     await waitForLeaders(gateway, config.readyTimeoutMs, signal)
     let handingOver: Promise<void> | undefined
-    const handOver = () =>
+    const handOver = (): Promise<void> =>
       (handingOver ??= (async () => {
         const peers = router
         if (!peers) return
@@ -211,7 +233,15 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
       })())
     log.info({ shards: identity.shards, threads: config.threads, walThread: config.walThread, sync: config.sync, dataDir }, 'node ready')
     const runningThreads = () => storage.whichChildren().filter((c) => c.running).map((c) => storage.child<ThreadHost>(c.id))
-    return new TroupeNode(identity.nodeId, system, gateway, { handOver, close }, router?.address ?? config.peer, router, { wal: walRef as ActorRef<WalWriterMsg, WalWriterReply>, threads: runningThreads })
+    handOverOnRemoval = handOver
+    const removeMember = async (id: number): Promise<void> => {
+      if (!Number.isSafeInteger(id) || id <= 0) throw new TroupeError('INVALID_ARGUMENT', `a node id is a positive integer, got ${String(id)}`)
+      if (id === identity.nodeId) throw new TroupeError('INVALID_ARGUMENT', `node ${id} cannot remove itself: ask another member`)
+      // Shard 0's leader decides, one membership change at a time.
+      await gateway.call(0, { type: 'remove-member', id }, config.requestTimeoutMs)
+      dropMember(id)
+    }
+    return new TroupeNode(identity.nodeId, system, gateway, { handOver, close, removeMember }, router?.address ?? config.peer, router, { wal: walRef as ActorRef<WalWriterMsg, WalWriterReply>, threads: runningThreads })
   } catch (error) {
     await system.shutdown()
     await router?.close()

@@ -394,7 +394,7 @@ export class TroupeNode {
      */
     readonly system: ActorSystem,
     private readonly gateway: Gateway,
-    private readonly lifecycle: { handOver(): Promise<void>; close(): Promise<void> },
+    private readonly lifecycle: { handOver(): Promise<void>; close(): Promise<void>; removeMember(id: number): Promise<void> },
     private readonly peerAddress: string,
     private readonly directory: NodeDirectory | undefined,
     private readonly internals?: NodeInternals,
@@ -501,6 +501,23 @@ export class TroupeNode {
    */
   handOverLeadership(): Promise<void> {
     return this.lifecycle.handOver()
+  }
+
+  /**
+   * Removes node `id` from the cluster, for good: to replace a member whose
+   * machine is gone, remove it here (through any other member), then start
+   * the new machine with `join` and a new id. Shard 0's leader removes it
+   * from its members; then every node drops it from its member list, and
+   * each shard's leader removes the node's replica there (a shard it led
+   * moves first). Resolves once shard 0 has removed it; the other shards
+   * follow within a few seconds (`status()` shows their members). The
+   * removed node is told it was removed if it is still running: it hands
+   * its leaderships over and should be stopped; its id cannot join again.
+   * Errors: INVALID_ARGUMENT (not a member, this node itself, or the only
+   * voting member).
+   */
+  removeMember(id: number): Promise<void> {
+    return this.lifecycle.removeMember(id)
   }
 
   /** Stops the node: leadership is handed over, in-flight requests finish or fail, the WAL is flushed and closed. */

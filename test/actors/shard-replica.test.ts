@@ -45,6 +45,7 @@ async function startCluster(
   saved: Uint8Array[] = [],
   gate = walGate(),
   reachable: (m: Message) => boolean = () => true,
+  departures: [number, number][] = [],
 ): Promise<Cluster> {
   const outbox: Message[] = []
   const replicas = new Map<number, ShardReplica>()
@@ -71,6 +72,7 @@ async function startCluster(
         },
         send: (messages) => outbox.push(...messages),
         deadLetter: () => undefined,
+        departed: (gone) => departures.push([id, gone]),
         fail: (error) => {
           throw error
         },
@@ -188,7 +190,7 @@ t.test('proposals past the end of a new leader log are refused when the old lead
   t.match(await next, { ok: true })
 })
 
-t.test('a snapshot is msgpack {c: membership, m: machine} in canonical form, taken while proposals go on', async (t) => {
+t.test('a snapshot is msgpack {c: membership, a: addresses, r: removed, m: machine} in canonical form, taken while proposals go on', async (t) => {
   const { Packr, Unpackr } = await import('msgpackr')
   const { ShardMachine } = await import('../../src/machines/index.js')
   const saved: Uint8Array[] = []
@@ -471,6 +473,31 @@ t.test('entries of one Ready beyond 8 MiB go to the WAL as several writes, in or
   for (const write of large) {
     t.ok(write.entries!.reduce((sum, entry) => sum + entry.payload.byteLength, 0) <= 8 * 1024 * 1024, 'each within 8 MiB')
   }
+})
+
+t.test('a removed node leaves the members, is kept in snapshots as removed, and cannot join again', async (t) => {
+  const { Unpackr } = await import('msgpackr')
+  const saved: Uint8Array[] = []
+  const departures: [number, number][] = []
+  const cluster = await startCluster({ snapshotEveryEntries: 50 }, saved, walGate(), () => true, departures)
+  const r1 = cluster.replicas.get(1)!
+  t.match(await r1.removeMember(9), { ok: false, error: { code: 'INVALID_ARGUMENT', message: /node 9 is not a member/ } })
+  t.match(await cluster.replicas.get(2)!.removeMember(3), { ok: false, error: { code: 'NOT_LEADER' } }, 'asked of the leader only')
+  const removing = r1.removeMember(3)
+  await cluster.flush()
+  t.same(await removing, { ok: true, value: null })
+  t.same(r1.status().members, [1, 2])
+  t.same(await r1.removeMember(3), { ok: true, value: null }, 'asked again: done already')
+  t.match(await r1.join(3, '127.0.0.1:1', 3), { ok: false, error: { code: 'CONFLICT', message: /node id 3 was removed/ } })
+  t.match(await proposeAndFlush(cluster, r1, { type: 'queue.create', queue: 'q', config: {} }), { ok: true })
+  for (let i = 0; i < 60; i++) t.match(await proposeAndFlush(cluster, r1, put(`k${i}`)), { ok: true })
+  // Followers learn a commit with the next append: by now both applied the removal.
+  for (const id of [1, 2]) t.ok(departures.some(([at, gone]) => at === id && gone === 3), `replica ${id} told its node that node 3 left`)
+  for (let i = 0; i < 20 && saved.length === 0; i++) await turn()
+  t.ok(saved.length >= 1, 'a snapshot was saved')
+  const decoded = new Unpackr({ useRecords: false }).unpack(Buffer.from(saved.at(-1)!)) as { c: { voters: number[] }; r: number[] }
+  t.same(decoded.c.voters, [1, 2])
+  t.same(decoded.r, [3], 'the snapshot records node 3 as removed')
 })
 
 t.test('snapshots come by bytes too, and a follower further behind than the bytes kept catches up by snapshot', async (t) => {

@@ -2,7 +2,8 @@
 // member list takes two more by join; the first one gets SIGKILL, the two
 // that joined keep taking writes, and the first comes back with its plain
 // single-node command line, knowing every member from its data directory. A
-// fourth node is refused and exits with the reason.
+// fourth node is refused and exits with the reason. Then the third is lost
+// (SIGKILL), removed over HTTP, and a fourth node joins in its place.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -66,7 +67,7 @@ async function votersEverywhere(id: number, voters: number[]): Promise<void> {
   }
 }
 
-t.test('a single node grows to three by --join, loses the first to SIGKILL, and gets it back', async (t) => {
+t.test('a single node grows to three by --join, loses the first to SIGKILL and gets it back, then replaces the third', async (t) => {
   const first = start(1)
   await first.ready
   t.equal((await api(1, 'PUT', '/v1/queues/jobs')).status, 201)
@@ -96,6 +97,21 @@ t.test('a single node grows to three by --join, loses the first to SIGKILL, and 
   await votersEverywhere(1, [1, 2, 3])
   const stats = (await api(1, 'GET', '/v1/queues/jobs')).json as { stats: { visible: number } }
   t.equal(stats.stats.visible, 30, 'every acknowledged send, read through the restarted node')
-  for (const started of [back, second, third]) started.child.kill('SIGTERM')
-  for (const started of [back, second, third]) t.equal((await started.exited).code, 0)
+
+  // Node 3's machine is lost: it is removed through node 2, and node 4 joins in its place.
+  third.child.kill('SIGKILL')
+  await third.exited
+  const removal = await api(2, 'DELETE', '/v1/cluster/nodes/3')
+  t.equal(removal.status, 200)
+  t.same(removal.json, { removed: 3 })
+  for (const id of [1, 2]) await votersEverywhere(id, [1, 2])
+  const fourth = start(4, ['--join', peer(2)])
+  await fourth.ready
+  for (const id of [1, 2, 4]) await votersEverywhere(id, [1, 2, 4])
+  const seen = (await api(4, 'GET', '/v1/queues/jobs')).json as { stats: { visible: number } }
+  t.equal(seen.stats.visible, 30, 'every message, read through the node that took the place of the lost one')
+  const members = (await api(1, 'GET', '/v1/cluster')).json as { nodes: { id: number }[] }
+  t.same(members.nodes.map((n) => n.id).sort(), [1, 2, 4])
+  for (const started of [back, second, fourth]) started.child.kill('SIGTERM')
+  for (const started of [back, second, fourth]) t.equal((await started.exited).code, 0)
 })

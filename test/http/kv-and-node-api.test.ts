@@ -130,6 +130,21 @@ t.test('/v1/cluster has the contract shape', async (t) => {
   }
 })
 
+t.test('DELETE /v1/cluster/nodes/{id} refuses a bad id, a node that is not a member and the node itself', async (t) => {
+  for (const [path, message] of [
+    ['/v1/cluster/nodes/0', /positive integer/],
+    ['/v1/cluster/nodes/x1', /positive integer/],
+    ['/v1/cluster/nodes/2', /node 2 is not a member/],
+    ['/v1/cluster/nodes/1', /cannot remove itself/],
+  ] as const) {
+    const answer = await call(base, 'DELETE', path)
+    t.equal(answer.status, 400, path)
+    t.equal(errorOf(answer).code, 'INVALID_ARGUMENT', path)
+    t.match(errorOf(answer).message, message, path)
+  }
+  t.same(((await call(base, 'GET', '/v1/cluster')).json as { nodes: { id: number }[] }).nodes.map((n) => n.id), [1], 'nothing changed')
+})
+
 t.test('/metrics exposes HTTP, queue and Raft metrics in Prometheus text', async (t) => {
   await call(base, 'PUT', '/v1/queues/metered', {})
   await call(base, 'POST', '/v1/queues/metered/messages', { messages: [{ body: 1 }, { body: 2 }, { body: 3 }] })
@@ -170,6 +185,7 @@ t.test('/openapi.json documents exactly the routes the server answers, with the 
   t.equal(doc.openapi, '3.1.0')
   const documented = Object.entries(doc.paths).flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`))
   t.same(documented.sort(), [
+    'DELETE /v1/cluster/nodes/{id}',
     'DELETE /v1/kv/{key}',
     'DELETE /v1/queues/{name}',
     'GET /health',

@@ -37,3 +37,29 @@ export async function freePort(): Promise<number> {
   await new Promise((resolve) => server.close(resolve))
   return port
 }
+
+/** The error a start-up that must fail failed with. */
+export async function refusal(starting: Promise<TroupeNode>): Promise<{ code?: string; message: string }> {
+  const outcome = await starting.then(
+    (node) => node,
+    (error: unknown) => error as { code?: string; message: string },
+  )
+  if ('close' in outcome) {
+    await outcome.close()
+    throw new Error(`node ${outcome.id} started, but it should have been refused`)
+  }
+  return outcome
+}
+
+/** Every shard, seen from `node`, has exactly these voters, no learner, and a leader. */
+export async function membersSettle(node: TroupeNode, voters: number[]): Promise<void> {
+  await eventually(
+    async () => {
+      const status = await node.status()
+      const settled = status.shards.every((s) => s.leader > 0 && s.learners.length === 0 && [...s.members].sort().join() === voters.join())
+      return settled ? true : undefined
+    },
+    20_000,
+    `voters ${voters.join(',')} on node ${node.id}`,
+  )
+}

@@ -6,7 +6,7 @@
 import { access } from 'node:fs/promises'
 import t from 'tap'
 import type { TroupeNode } from '../../src/index.js'
-import { eventually, removeDir, startTestNode, tempDir } from './helpers.js'
+import { membersSettle, refusal, removeDir, startTestNode, tempDir } from './helpers.js'
 
 const dir = await tempDir('troupe-join-')
 const secret = 'join-secret'
@@ -18,32 +18,6 @@ t.teardown(async () => {
 })
 
 const peerOf = (node: TroupeNode) => node.nodes()[0]!.peer
-
-/** The error a start-up that must fail failed with. */
-async function refusal(starting: Promise<TroupeNode>): Promise<{ code?: string; message: string }> {
-  const outcome = await starting.then(
-    (node) => node,
-    (error: unknown) => error as { code?: string; message: string },
-  )
-  if ('close' in outcome) {
-    await outcome.close()
-    throw new Error(`node ${outcome.id} started, but it should have been refused`)
-  }
-  return outcome
-}
-
-/** Every shard, seen from `node`, has exactly these voters, no learner, and a leader. */
-async function membersSettle(node: TroupeNode, voters: number[]): Promise<void> {
-  await eventually(
-    async () => {
-      const status = await node.status()
-      const settled = status.shards.every((s) => s.leader > 0 && s.learners.length === 0 && [...s.members].sort().join() === voters.join())
-      return settled ? true : undefined
-    },
-    20_000,
-    `voters ${voters.join(',')} on node ${node.id}`,
-  )
-}
 
 t.test('a single node takes two more by join; each catches up and serves what was written before', async (t) => {
   const first = await startTestNode(`${dir}/node-1`, { ...base, id: 1 })
