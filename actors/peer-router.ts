@@ -48,6 +48,10 @@ export interface PeerRouterOptions {
   logger: Logger
   /** Answers a node that asks to join the cluster through this one (see src/node/join.ts); absent: unknown nodes are refused. */
   onJoin?: ((request: JoinRequest) => Promise<JoinAnswer>) | undefined
+  /** Nodes removed from the cluster: their connections are refused with REMOVED (see PeerTransportOptions). */
+  isRemoved?: ((id: number) => boolean) | undefined
+  /** A member refused this node as removed from the cluster. */
+  onRemoved?: ((byNode: number) => void) | undefined
 }
 
 interface PendingForward {
@@ -103,6 +107,8 @@ export class PeerRouter {
       secret: this.options.secret,
       logger: this.options.logger,
       onJoinConnection: this.options.onJoin ? (connection) => serveJoin(connection, this.options.onJoin!, this.options.logger) : undefined,
+      isRemoved: this.options.isRemoved,
+      onRemoved: this.options.onRemoved,
       onMessages: (remoteId, messages) => {
         for (const message of messages) this.receive(remoteId, message as PeerWireMessage)
       },

@@ -16,6 +16,7 @@ export type NetErrorCode =
   | 'AUTH_FAILED' // the peer's proof of the cluster secret is wrong
   | 'UNEXPECTED_PEER' // the peer's node id is not the one expected (or not acceptable)
   | 'KNOCK' // the peer dialed a node that dials it (the lower id dials): refused, and that node dials now
+  | 'REMOVED' // the peer was removed from the cluster: refused, so that it learns it
   | 'PEER_REJECTED' // the remote side refused our handshake (its code is in `remoteCode`)
   | 'TOO_MANY_HANDSHAKES' // the server is at its limit of unauthenticated connections
   | 'CONNECT_FAILED' // the TCP connection could not be established
@@ -28,9 +29,10 @@ export type NetErrorCode =
 /**
  * Why an acceptor refuses a node during the handshake (see checkRemote): a
  * reason alone is UNEXPECTED_PEER; a knock (PeerLink) is expected and is
- * not logged as a failure.
+ * not logged as a failure; REMOVED tells a node that it was removed from the
+ * cluster (see PeerTransportOptions.isRemoved).
  */
-export type RemoteRefusal = string | { code: 'KNOCK'; reason: string }
+export type RemoteRefusal = string | { code: 'KNOCK' | 'REMOVED'; reason: string }
 
 export class NetError extends Error {
   readonly code: NetErrorCode

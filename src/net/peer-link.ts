@@ -67,6 +67,8 @@ export interface PeerLinkOptions extends PeerConnectionOptions {
   /** Messages from the remote node, in order, in batches. */
   onMessages(remoteId: number, messages: unknown[]): void
   onStateChange?: ((event: PeerLinkEvent) => void) | undefined
+  /** The remote node refused this one as removed from the cluster (a dial or a knock got REMOVED). */
+  onRemoved?: ((remoteId: number) => void) | undefined
 }
 
 /** How often an accepting link that waits for its peer knocks (see #knock), before jitter. */
@@ -225,6 +227,7 @@ export class PeerLink {
         if (this.#state === 'closed') return
         this.#stats.dialFailures++
         this.#logger.debug({ code: error.code, attempt: this.#attempt }, `dial failed: ${error.message}`)
+        if (error.remoteCode === 'REMOVED') this.#options.onRemoved?.(this.remoteId)
         this.#redialLater(error)
       },
     )
@@ -277,7 +280,10 @@ export class PeerLink {
     // The peer's refusal is the expected answer: not a warning (this link logs it at debug).
     dialPeer(this.#address, { ...this.#options, logger: silentLogger(), expectedRemoteId: this.remoteId, signal: abort.signal }).then(
       (connection) => connection.close(),
-      (error: NetError) => this.#logger.debug({ code: error.code }, `knock: ${error.message}`),
+      (error: NetError) => {
+        this.#logger.debug({ code: error.code }, `knock: ${error.message}`)
+        if (error.remoteCode === 'REMOVED') this.#options.onRemoved?.(this.remoteId)
+      },
     )
     const cancel = this.#schedule(() => {
       abort.abort()

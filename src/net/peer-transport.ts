@@ -28,6 +28,10 @@ export interface PeerTransportOptions extends PeerConnectionOptions {
    * refused during the handshake.
    */
   onJoinConnection?: ((connection: PeerConnection) => void) | undefined
+  /** Nodes removed from the cluster: refused during the handshake with REMOVED, so that they learn it. */
+  isRemoved?: ((remoteId: number) => boolean) | undefined
+  /** A peer refused this node as removed from the cluster (see isRemoved). */
+  onRemoved?: ((byNode: number) => void) | undefined
   maxPendingHandshakes?: number
   connectTimeoutMs?: number
   backoff?: Partial<BackoffOptions>
@@ -133,6 +137,9 @@ export class PeerTransport {
 
   #checkInbound(remoteId: number): RemoteRefusal | undefined {
     const link = this.#links.get(remoteId)
+    if (link === undefined && this.#options.isRemoved?.(remoteId) === true) {
+      return { code: 'REMOVED', reason: `node ${remoteId} was removed from this cluster` }
+    }
     if (link === undefined) return this.#options.onJoinConnection !== undefined ? undefined : 'not a peer of this node'
     if (link.dials) {
       // The peer knocked (PeerLink.#knock): it waits for this node to dial.

@@ -53,6 +53,9 @@ export async function requestJoin(address: string, options: RequestJoinOptions):
     connection = await dialPeer(address, { localId: options.localId, secret: options.secret, logger: options.logger, ...(signal ? { signal } : {}) })
   } catch (error) {
     signal?.throwIfAborted()
+    if (isNetError(error) && error.remoteCode === 'REMOVED') {
+      throw new TroupeError('CONFLICT', `the cluster refused node ${options.localId}: node id ${options.localId} was removed from this cluster: a new node joins with a new id`)
+    }
     const reason = isNetError(error) && (error.code === 'KNOCK' || error.remoteCode === 'KNOCK') ? `node id ${options.localId} is already a member of that cluster` : (error as Error).message
     throw new TroupeError('UNAVAILABLE', `cannot join the cluster through ${address}: ${reason}`)
   }

@@ -58,8 +58,10 @@ const JOIN_MEMBERS_MAX = 3
 
 export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> {
   const config = resolveNodeOptions(options)
-  const signal = config.signal
-  signal?.throwIfAborted()
+  config.signal?.throwIfAborted()
+  // A start ends early when asked (options.signal) or when a member says this node was removed from the cluster.
+  const removal = new AbortController()
+  const signal = config.signal ? AbortSignal.any([config.signal, removal.signal]) : removal.signal
   const dataDir = resolve(config.dataDir)
   await mkdir(dataDir, { recursive: true })
   const stored = await readIdentity(dataDir, config)
@@ -104,9 +106,12 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
     log.info({ member: id, peer, members: members.size }, 'a node joined the cluster')
   }
   gateway.onMember = addMember
+  let selfRemoved = false
   /** A node that shard 0's log removed from the cluster. */
   const dropMember = (id: number) => {
     if (id === config.id) {
+      if (selfRemoved) return
+      selfRemoved = true
       // Its shards' leaders remove this node's replicas once it leads none: it hands its leaderships over.
       log.warn('this node was removed from the cluster: stop it (its data directory cannot serve the cluster again)')
       void handOverOnRemoval?.()
@@ -122,6 +127,16 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
   }
   gateway.onDeparted = dropMember
   let handOverOnRemoval: (() => Promise<void>) | undefined
+  /** A member refused this node's connection: this node was removed from the cluster. */
+  const removedByPeer = (by: number) => {
+    if (handOverOnRemoval === undefined) {
+      // Still starting: the start fails with the reason instead of waiting for leaders that will not come.
+      const message = `node ${config.id} was removed from this cluster (node ${by} refuses it): its data directory cannot serve the cluster again; start a new node with a new id and join`
+      removal.abort(new TroupeError('CONFLICT', message))
+      return
+    }
+    dropMember(config.id)
+  }
   const onJoin = async (request: JoinRequest): Promise<JoinAnswer> => {
     if (gateway.shards.length === 0) throw new TroupeError('UNAVAILABLE', `node ${config.id} is still starting`)
     // Shard 0's leader decides (a taken id, the members' count), one join at a time.
@@ -136,11 +151,20 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
     if (members.size > 1 || joining || options.peer !== undefined) {
       const peers = new Map([...members].filter(([id]) => id !== config.id))
       router = new PeerRouter(
-        { localId: config.id, listen: config.peer, peers, secret: config.clusterSecret, logger: log.child({ actor: 'peer-router' }), onJoin },
+        {
+          localId: config.id,
+          listen: config.peer,
+          peers,
+          secret: config.clusterSecret,
+          logger: log.child({ actor: 'peer-router' }),
+          onJoin,
+          isRemoved: (id) => removed.has(id),
+          onRemoved: removedByPeer,
+        },
         gateway,
       )
       await router.start()
-      signal?.throwIfAborted()
+      signal.throwIfAborted()
       // The address peers reach this node at (the bound port, when port 0 was asked).
       members.set(config.id, router.address)
       const started = router
@@ -160,7 +184,7 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
     } else if (identity.initialMembers === undefined) {
       identity = { ...identity, initialMembers: [...initialMembers] }
     }
-    signal?.throwIfAborted()
+    signal.throwIfAborted()
     await saveIdentity()
     const walArgs: WalWriterArgs = { options: { dir: join(dataDir, 'wal'), sync: config.sync } }
     const walSpec: RemoteChildSpec = {
@@ -197,7 +221,7 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
         for (const spec of specs) shardRefs[shardIndex(spec)] = await walHost.spawn(spec)
         continue
       }
-      signal?.throwIfAborted()
+      signal.throwIfAborted()
       const host = (await storage.startChild({ id: `shards-${thread + 1}`, thread: { name: `shards-${thread + 1}`, children: specs } })) as ThreadHost
       for (const spec of specs) shardRefs[shardIndex(spec)] = host.supervisor.child(spec.id)
     }
@@ -289,12 +313,12 @@ function shardSpec(
   }
 }
 
-async function waitForLeaders(gateway: Gateway, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
+async function waitForLeaders(gateway: Gateway, timeoutMs: number, signal: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs
   for (let shard = 0; shard < gateway.shardCount; shard++) {
     if (!gateway.shards[shard]) continue
     for (;;) {
-      signal?.throwIfAborted()
+      signal.throwIfAborted()
       const status = await gateway.status(shard)
       if (status.ready) break
       if (Date.now() > deadline) throw new Error(`shard ${shard} elected no leader within ${timeoutMs} ms`)

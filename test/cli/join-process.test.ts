@@ -3,7 +3,8 @@
 // that joined keep taking writes, and the first comes back with its plain
 // single-node command line, knowing every member from its data directory. A
 // fourth node is refused and exits with the reason. Then the third is lost
-// (SIGKILL), removed over HTTP, and a fourth node joins in its place.
+// (SIGKILL), removed over HTTP, and a fourth node joins in its place; the
+// third, started again from its data directory, is refused.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -112,6 +113,12 @@ t.test('a single node grows to three by --join, loses the first to SIGKILL and g
   t.equal(seen.stats.visible, 30, 'every message, read through the node that took the place of the lost one')
   const members = (await api(1, 'GET', '/v1/cluster')).json as { nodes: { id: number }[] }
   t.same(members.nodes.map((n) => n.id).sort(), [1, 2, 4])
+  // The lost node's machine comes back with its old data directory: the members refuse it, and it exits with the reason.
+  const stale = start(3, ['--join', peer(2)])
+  stale.ready.catch(() => undefined) // it is meant never to be ready
+  const staleOutcome = await stale.exited
+  t.equal(staleOutcome.code, 1)
+  t.match(staleOutcome.stderr, /node 3 was removed from this cluster/)
   for (const started of [back, second, fourth]) started.child.kill('SIGTERM')
   for (const started of [back, second, fourth]) t.equal((await started.exited).code, 0)
 })

@@ -1,5 +1,5 @@
 // PeerTransport: one connection per peer pair when every node dials at once,
-// refusal of wrong-direction, unknown and unauthenticated peers.
+// refusal of wrong-direction, unknown, unauthenticated and removed peers.
 import t from 'tap'
 import { dialPeer } from '../../src/net/dial-peer.js'
 import type { NetError } from '../../src/net/net-error.js'
@@ -141,4 +141,25 @@ t.test('a restarted higher id knocks, and the lower id dials it at once instead 
   t.equal(low.transport.link(2)!.stats.connects, 2)
   t.ok(again.transport.send(1, 'back'))
   await waitFor('delivered', () => low.received.length === 1)
+})
+
+t.test('nodes removed from the cluster are refused with REMOVED, and their links say so, dialing or knocking', async (t) => {
+  // Node 2 removed nodes 1 and 3 (it has no link to them).
+  const member = await startNode(t, 2, { isRemoved: (id) => id === 1 || id === 3 })
+  const told: Array<[number, number]> = []
+  // Node 1 has the lower id: its link dials node 2. Node 3 has the higher id: its link waits for node 2 to dial, and knocks.
+  const dialing = await startNode(t, 1, { onRemoved: (by) => told.push([1, by]) })
+  const knocking = await startNode(t, 3, { onRemoved: (by) => told.push([3, by]) })
+  dialing.transport.addPeer(2, addressOf(member))
+  knocking.transport.addPeer(2, addressOf(member))
+  await waitFor('both told they were removed', () => told.some(([who]) => who === 1) && told.some(([who]) => who === 3))
+  t.ok(told.every(([, by]) => by === 2), 'by node 2')
+  t.notOk(dialing.transport.link(2)!.connected)
+  t.notOk(knocking.transport.link(2)!.connected)
+  const refused = await dialPeer(addressOf(member), { localId: 3, expectedRemoteId: 2 }).then(
+    () => undefined,
+    (error: NetError) => error,
+  )
+  t.equal(refused?.remoteCode, 'REMOVED')
+  t.match(refused?.message ?? '', /node 3 was removed from this cluster/)
 })

@@ -2,7 +2,8 @@
 // removes it (`removeMember`), the two left serve with two voters, a new
 // node 4 joins in its place and catches up. A removed id cannot join again;
 // a restarted member whose `cluster` option still lists the removed node
-// does not take it back. A member that is still running can be removed too
+// does not take it back; the removed node itself, started again from its
+// data directory, is refused by the members. A member that is still running can be removed too
 // (over HTTP here): every shard drops it, the ones it led included.
 import t from 'tap'
 import type { TroupeNode } from '../../src/index.js'
@@ -12,7 +13,7 @@ import { eventually, freePort, membersSettle, refusal, removeDir, startTestNode,
 const dir = await tempDir('troupe-remove-')
 const secret = 'remove-secret'
 // Three shards: with members 1, 2 and 4, shard 2's preferred leader is node 4 (see replicasOf).
-const base = { shards: 3, sync: 'none' as const, clusterSecret: secret, snapshotEveryEntries: 50, entriesKeptAfterSnapshot: 5 }
+const base = { shards: 3, sync: 'none' as const, clusterSecret: secret, snapshotEveryEntries: 50, entriesKeptAfterSnapshot: 5, readyTimeoutMs: 60_000 }
 const ports = [await freePort(), await freePort(), await freePort()]
 const cluster = ports.map((port, i) => `${i + 1}=127.0.0.1:${port}`).join(',')
 const nodes = new Map<number, TroupeNode>()
@@ -66,6 +67,14 @@ t.test('a member restarted with its first cluster option does not take the remov
   nodes.set(1, first)
   t.same(first.nodes().map((n) => n.id).sort(), [1, 2, 4], 'node 3 stays removed; node 4 comes from the data directory')
   await membersSettle(first, [1, 2, 4])
+})
+
+t.test('the removed node, started again from its old data directory, is told so and does not start', async (t) => {
+  const started = Date.now()
+  const refused = await refusal(startMember(3))
+  t.equal(refused.code, 'CONFLICT')
+  t.match(refused.message, /node 3 was removed from this cluster \(node \d refuses it\)/)
+  t.ok(Date.now() - started < 15_000, 'refused by the members, not after the 60 s wait for leaders')
 })
 
 t.test('a member that is still running is removed over HTTP: every shard drops it, the one it led included', async (t) => {
