@@ -10,6 +10,20 @@ async function segmentFiles(dir: string): Promise<string[]> {
   return (await readdir(dir)).filter((n) => /^wal-\d{16}\.log$/.test(n)).sort()
 }
 
+/**
+ * The segment files once `released(files)` holds, or after 2 s. Segments are
+ * released right after the batch that allows it is confirmed, not before:
+ * a test waits (bounded) for the unlinks instead of racing them.
+ */
+async function segmentFilesAfterRelease(dir: string, released: (files: string[]) => boolean): Promise<string[]> {
+  let files = await segmentFiles(dir)
+  for (let tries = 0; !released(files) && tries < 200; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    files = await segmentFiles(dir)
+  }
+  return files
+}
+
 t.test('segments roll at the size bound', async (t) => {
   const dir = await tempDir(t)
   const wal = await Wal.open({ dir, segmentBytesMax: 4096 })
@@ -34,13 +48,7 @@ t.test('a segment is deleted only once every shard with entries in it has a snap
   t.equal(pins.length, 1)
   t.match(pins[0], { shard: 2, oldestSegment: 1, snapshotIndex: 0 })
   await wal.append({ shard: 2, snapshot: { index: 30, term: 1 } })
-  // Segments are released right after the batch is confirmed, not before:
-  // wait (bounded) for the unlinks instead of racing them.
-  let after = await segmentFiles(dir)
-  for (let tries = 0; after.length >= before.length && tries < 200; tries++) {
-    await new Promise((resolve) => setTimeout(resolve, 10))
-    after = await segmentFiles(dir)
-  }
+  const after = await segmentFilesAfterRelease(dir, (files) => files.length < before.length)
   t.ok(after.length < before.length, `${after.length} segments remain`)
   // Every entry after the marks is still readable, now and after a restart.
   const check = async (w: Wal) => {
@@ -69,7 +77,7 @@ t.test('a read of old entries in flight while their segment is deleted still ret
   const marking = wal.append({ shard: 1, snapshot: { index: 40, term: 1 } })
   const [read] = await Promise.all([reading, marking])
   t.same(read.map((e) => e.index), Array.from({ length: 40 }, (_, i) => i + 1))
-  t.ok((await segmentFiles(dir)).length < files.length, 'the segments were deleted')
+  t.ok((await segmentFilesAfterRelease(dir, (now) => now.length < files.length)).length < files.length, 'the segments were deleted')
   await t.rejects(wal.readEntries(1, 1, 2), { code: 'WAL_COMPACTED' })
   await wal.close()
 })
@@ -80,7 +88,7 @@ t.test('a hard state survives the deletion of the segment it was written to', as
   await wal.append({ shard: 7, hardState: { term: 9, vote: 3, commit: 0 } })
   for (let i = 0; i < 10; i++) await wal.append({ shard: 1, entries: entries(1, i * 4 + 1, 4, 1) })
   await wal.append({ shard: 1, snapshot: { index: 40, term: 1 } })
-  const files = await segmentFiles(dir)
+  const files = await segmentFilesAfterRelease(dir, (now) => !now.includes('wal-0000000000000001.log'))
   t.notOk(files.includes('wal-0000000000000001.log'), 'the first segment is gone')
   await wal.close()
   wal = await Wal.open({ dir, segmentBytesMax: 2048 })
