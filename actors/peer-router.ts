@@ -78,6 +78,9 @@ function retrySafe(msg: ShardMsg): boolean {
   return command.type === 'queue.send' && command.messages.every((message) => message.dedupId !== undefined)
 }
 
+/** How long the link to a removed node stays open for the answers on their way to it (see removePeer). */
+const removedPeerLingerMs = 1_000
+
 /** Forwarded requests waiting for an answer, per node; beyond it UNAVAILABLE. */
 const forwardsInFlightMax = 100_000
 
@@ -141,11 +144,18 @@ export class PeerRouter {
     this.options.logger.info({ peer: id, address: peer }, 'peer added')
   }
 
-  /** A node removed from the cluster: its link closes (what was forwarded there fails) and it is no peer from now on. */
+  /**
+   * A node removed from the cluster: it is no peer from now on, and its link
+   * closes a moment later (removedPeerLingerMs), so that the answers on their
+   * way to it still go out (the answer to its own removal among them). Then
+   * what was forwarded there and not answered fails.
+   */
   removePeer(id: number): void {
     if (!this.peerAddresses.delete(id)) return
     this.remote.delete(id)
-    this.transport?.removePeer(id)
+    setTimeout(() => {
+      if (!this.peerAddresses.has(id)) this.transport?.removePeer(id)
+    }, removedPeerLingerMs).unref()
     this.options.logger.info({ peer: id }, 'peer removed')
   }
 

@@ -91,6 +91,7 @@ export interface CliClient {
     delete(key: string, options?: { ifVersion?: number }): Promise<void>
   }
   cluster(): Promise<CliClusterMap>
+  removeNode(id: number): Promise<void>
   close(): Promise<void>
 }
 

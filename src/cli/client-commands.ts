@@ -10,10 +10,11 @@ import { errorDocument, errorLine, isErrorLike, jsonText } from './client-format
 import { commandHelp, commandUsageLine, groupHelp } from './client-help.js'
 import { processIo, type CliIo } from './client-io.js'
 import { kvCommands } from './client-kv-commands.js'
+import { nodeCommands } from './client-node-commands.js'
 import { queueCommands } from './client-queue-commands.js'
 import { statusCommand } from './client-status-command.js'
 
-export const clientCommandGroups = ['status', 'queue', 'kv'] as const
+export const clientCommandGroups = ['status', 'queue', 'kv', 'node'] as const
 export type ClientCommandGroup = (typeof clientCommandGroups)[number]
 
 export function isClientCommandGroup(word: string | undefined): word is ClientCommandGroup {
@@ -36,7 +37,7 @@ export interface ClientCommandDeps {
 }
 
 export function allClientCommands(): ClientCommand[] {
-  return [statusCommand(), ...queueCommands, ...kvCommands]
+  return [statusCommand(), ...queueCommands, ...kvCommands, ...nodeCommands]
 }
 
 const helpWords = new Set(['help', '--help', '-h'])

@@ -14,9 +14,10 @@ commands:
   status    nodes, shards, leaders, terms and follower lag of a running cluster
   queue     create|send|receive|ack|stats|list|purge|delete (troupe queue --help)
   kv        get|put|del keys (troupe kv --help)
+  node      remove ID: remove a member for good, to replace a lost machine
   help      show this text
 
-client commands (status, queue, kv) reach the cluster through --nodes host:port,...
+client commands (status, queue, kv, node) reach the cluster through --nodes host:port,...
 (TROUPE_NODES, else 127.0.0.1:7281) with TROUPE_TOKEN, follow the shard leader and
 retry within --timeout-ms; 'troupe queue send --help' explains how.
 
@@ -289,6 +290,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'status':
       case 'queue':
       case 'kv':
+      case 'node':
         // Loaded on demand: `start` has no use for the SDK.
         return await (await import('./client-commands.js')).runClientCommand(argv)
       default:

@@ -48,6 +48,18 @@ export class TroupeClient {
     return this.#router.fetch()
   }
 
+  /**
+   * Removes node `id` from the cluster for good (through any node; see the
+   * node's `removeMember`): to replace a lost machine, remove it, then join
+   * a new node with a new id. Asked again, it succeeds (it is done already).
+   * INVALID_ARGUMENT: not a member, or the only voting member.
+   */
+  async removeNode(id: number): Promise<void> {
+    if (this.#closed) throw new TroupeClientError('CLOSED', 'the client is closed')
+    await this.#executor.run({ op: 'cluster.remove', args: { node: id }, route: 'any', idempotent: true })
+    this.#router.refreshSoon()
+  }
+
   /** Receives and handles messages until stopped; see ConsumeOptions for the behaviour. */
   consume(queue: string, handler: MessageHandler, options: ConsumeOptions = {}): Consumer {
     if (this.#closed) throw new TroupeClientError('CLOSED', 'the client is closed')

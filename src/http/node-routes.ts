@@ -76,7 +76,7 @@ export function nodeRoutes(node: TroupeNode, metrics: HttpMetrics, addresses: ()
       auth: true,
       doc: {
         summary: 'Remove a member from the cluster for good (to replace a lost machine: remove it, then join a new node with a new id)',
-        responses: { 200: '{"removed":id}', 400: 'INVALID_ARGUMENT: not a member, this node itself, or the only voting member', 401: 'UNAUTHORIZED', 503: 'UNAVAILABLE', 504: 'TIMEOUT' },
+        responses: { 200: '{"removed":id}', 400: 'INVALID_ARGUMENT: not a member, or the only voting member', 401: 'UNAUTHORIZED', 503: 'UNAVAILABLE', 504: 'TIMEOUT' },
       },
       async handler(ctx) {
         const text = ctx.params.id ?? ''

@@ -59,6 +59,15 @@ const ops: ReadonlyMap<string, Op> = new Map<string, Op>([
   ['ping', op([], async () => EMPTY)],
   ['cluster', op([], async (_args, ctx) => clusterMap(ctx.node))],
   [
+    'cluster.remove',
+    op(['node'], async (args, ctx) => {
+      const id = integerArg(args, 'node', 1, Number.MAX_SAFE_INTEGER)
+      if (id === undefined) throw invalidArgument('node is required')
+      await ctx.node.removeMember(id)
+      return EMPTY
+    }),
+  ],
+  [
     'queue.put',
     op(['queue', 'config'], async (args, ctx) => {
       const queue = queueArg(args)

@@ -260,7 +260,6 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
     handOverOnRemoval = handOver
     const removeMember = async (id: number): Promise<void> => {
       if (!Number.isSafeInteger(id) || id <= 0) throw new TroupeError('INVALID_ARGUMENT', `a node id is a positive integer, got ${String(id)}`)
-      if (id === identity.nodeId) throw new TroupeError('INVALID_ARGUMENT', `node ${id} cannot remove itself: ask another member`)
       // Shard 0's leader decides, one membership change at a time.
       await gateway.call(0, { type: 'remove-member', id }, config.requestTimeoutMs)
       dropMember(id)

@@ -513,8 +513,9 @@ export class TroupeNode {
    * follow within a few seconds (`status()` shows their members). The
    * removed node is told it was removed if it is still running: it hands
    * its leaderships over and should be stopped; its id cannot join again.
-   * Errors: INVALID_ARGUMENT (not a member, this node itself, or the only
-   * voting member).
+   * A node may remove itself (to retire it): it then hands its leaderships
+   * over. Errors: INVALID_ARGUMENT (not a member, or the only voting
+   * member).
    */
   removeMember(id: number): Promise<void> {
     return this.lifecycle.removeMember(id)

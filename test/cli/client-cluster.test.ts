@@ -1,7 +1,7 @@
 // The client commands against three real `troupe start` processes: given one
 // seed, they reach the leader of any shard; status reports every node and the
 // followers' lag; after SIGKILL of a shard's leader, a send given all seeds
-// retries until a new leader takes it.
+// retries until a new leader takes it, and `node remove` drops the killed node.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -97,5 +97,26 @@ t.test('one seed is enough to reach the leader of any shard; status shows the la
     t.equal(received.code, 0, received.stderr)
     const bodies = json<{ messages: { body: string }[] }>(received).messages.map((message) => message.body)
     t.same(bodies.sort(), ['after the kill', 'before the kill'], 'both messages, once each')
+
+    // The killed node's machine is lost: `troupe node remove` drops it for good.
+    const victimId = nodes.indexOf(victim) + 1
+    const survivorIds = [1, 2, 3].filter((id) => id !== victimId)
+    const survivors = nodes.filter((node) => node !== victim)
+    const survivorSeeds = { TROUPE_NODES: survivors.map((node) => node.tcp).join(',') }
+    const removed = await runCli(['node', 'remove', String(victimId), '--json', '--timeout-ms', '30000'], { env: survivorSeeds })
+    t.equal(removed.code, 0, removed.stderr)
+    t.same(json(removed), { removed: victimId })
+    let view: { nodes: { id: number }[]; shards: ShardView[] } | undefined
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const status = await runCli(['status', '--json'], { env: survivorSeeds })
+      if (status.code === 0) {
+        const current = json<{ nodes: { id: number }[]; shards: ShardView[] }>(status)
+        view = current
+        if (current.shards.every((shard) => shard.leader > 0 && !shard.members.includes(victimId))) break
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+    t.same(view?.nodes.map((node) => node.id).sort(), survivorIds, 'the removed node is not listed')
+    t.ok(view?.shards.every((shard) => !shard.members.includes(victimId)), 'no shard has it as a member')
   })
 })

@@ -288,6 +288,19 @@ t.test('kv put from an argument or stdin, with --ttl-ms and --if-version; kv del
   t.equal(again.stderr, "error KEY_NOT_FOUND: key 'k' does not exist\n")
 })
 
+t.test('node remove asks the SDK to remove the node and says so; its refusal exits 1', async (t) => {
+  const client = new FakeClient()
+  const removed = await run(client, ['node', 'remove', '3'])
+  t.equal(removed.code, 0)
+  t.equal(removed.stdout, 'removed node 3 from the cluster\n')
+  t.same(client.calls.at(-1), { op: 'removeNode', args: [3] })
+  t.same(JSON.parse((await run(client, ['node', 'remove', '3', '--json'])).stdout), { removed: 3 })
+  client.failNext('removeNode', new FakeClientError('INVALID_ARGUMENT', 'node 9 is not a member of the cluster'))
+  const refused = await run(client, ['node', 'remove', '9'])
+  t.equal(refused.code, 1)
+  t.equal(refused.stderr, 'error INVALID_ARGUMENT: node 9 is not a member of the cluster\n')
+})
+
 t.test('usage errors exit 2 before connecting', async (t) => {
   const client = new FakeClient()
   const cases: [string[], RegExp][] = [
@@ -298,6 +311,9 @@ t.test('usage errors exit 2 before connecting', async (t) => {
     [['kv', 'get', 'k', '--timeout-ms', '0'], /--timeout-ms must be a whole number at least 1/],
     [['kv', 'get', 'k', '--nodes', 'nowhere'], /--nodes: 'nowhere' is not host:port/],
     [['status', 'extra'], /expected 0 arguments/],
+    [['node', 'remove'], /expected 1 argument/],
+    [['node', 'remove', '0'], /ID must be a node id/],
+    [['node', 'remove', 'three'], /ID must be a node id/],
   ]
   for (const [argv, message] of cases) {
     const result = await run(client, argv)

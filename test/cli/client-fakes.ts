@@ -164,6 +164,11 @@ export class FakeClient implements CliClient {
     return this.clusterMap
   }
 
+  async removeNode(id: number): Promise<void> {
+    this.record('removeNode', id)
+    if (this.clusterMap) this.clusterMap = { ...this.clusterMap, nodes: this.clusterMap.nodes.filter((node) => node.id !== id) }
+  }
+
   async close(): Promise<void> {
     this.closed = true
   }

@@ -195,6 +195,16 @@ t.test('cluster names this node with its announced tcp address, and every shard'
   for (const shard of map.shards) t.match(shard, { id: Number, leader: 1, term: Number, commitIndex: Number, members: [1] })
 })
 
+t.test('cluster.remove refuses a missing or bad node id, a node that is not a member and the only voter', async (t) => {
+  const c = await connected(t)
+  t.match(errorOf(await c.request('cluster.remove')), { code: 'INVALID_ARGUMENT', message: /node is required/ })
+  t.match(errorOf(await c.request('cluster.remove', { node: 'two' })), { code: 'INVALID_ARGUMENT' })
+  t.match(errorOf(await c.request('cluster.remove', { node: 0 })), { code: 'INVALID_ARGUMENT' })
+  t.match(errorOf(await c.request('cluster.remove', { node: 2 })), { code: 'INVALID_ARGUMENT', message: /node 2 is not a member/ })
+  t.match(errorOf(await c.request('cluster.remove', { node: 1 })), { code: 'INVALID_ARGUMENT', message: /only voting member/ })
+  t.match(ok<{ nodes: unknown[] }>(await c.request('cluster')).nodes, [{ id: 1 }], 'nothing changed')
+})
+
 t.test('unknown ops and fields get an error answer; the connection stays usable', async (t) => {
   const c = await connected(t)
   t.match(errorOf(await c.request('queue.explode')), { code: 'INVALID_ARGUMENT', message: /unknown op 'queue.explode'/ })
