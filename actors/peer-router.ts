@@ -153,6 +153,8 @@ export class PeerRouter {
   removePeer(id: number): void {
     if (!this.peerAddresses.delete(id)) return
     this.remote.delete(id)
+    // Requests go to the shards' other replicas from now on.
+    this.gateway.forgetNode(id)
     setTimeout(() => {
       if (!this.peerAddresses.has(id)) this.transport?.removePeer(id)
     }, removedPeerLingerMs).unref()

@@ -116,3 +116,20 @@ t.test('the address a router names for itself is one a peer can dial: an IPv6 ho
   t.teardown(() => router.close())
   t.match(router.address, /^\[::1\]:\d+$/)
 })
+
+t.test('a removed peer is forgotten at once; its link stays a moment for the answers on their way to it, then closes', async (t) => {
+  const local = silentGateway()
+  const { router1, router2, remote } = await pair(t, local)
+  // Node 2 asked node 1 something just before node 1 removed it: the answer must still reach node 2.
+  let answered: unknown
+  local.gateway.callLocal = async () => {
+    router1.removePeer(2)
+    return { ok: true, value: 'removed' }
+  }
+  void router2.forward(1, 0, { type: 'status' }, 5_000).then((reply) => (answered = reply))
+  await waitFor('node 2 has its answer', () => answered !== undefined)
+  t.same(answered, { ok: true, value: 'removed' })
+  t.same(local.forgotten, [2], 'forgotten as a leader guess at once')
+  t.same(router1.peers(), [], 'no longer a peer')
+  await waitFor('the link closes', () => remote.forgotten.includes(1), 5_000)
+})
