@@ -534,10 +534,11 @@ export class ShardReplica {
    * a time: a missing replica is added as a learner (it receives the log or
    * a snapshot, and does not count for commits), and a learner that has
    * caught up is made a voter. Then a member that the node's member list
-   * says was removed from the cluster is removed here (a leader that removes
-   * itself hands over first: see the Raft core). Any other member outside
-   * the set is left as it is: the set only grows by joins, and shrinks only
-   * by a removal that shard 0 decided (see docs/ARCHITECTURE.md).
+   * says was removed from the cluster is removed here (a shard that the
+   * removed node led is removed from by its next leader: a node never lists
+   * itself as removed). Any other member outside the set is left as it is:
+   * the set only grows by joins, and shrinks only by a removal that shard 0
+   * decided (see docs/ARCHITECTURE.md).
    */
   private reconcileMembers(): void {
     if (this.role !== 'leader' || this.leaving || this.ticks % reconcileEveryTicks !== 0 || !this.leaderCaughtUp || this.raw.leadTransferee !== 0) return
