@@ -114,9 +114,13 @@ export function shardActor(args: ShardActorArgs): ActorFactory<ShardMsg, ShardAn
           }
         },
         deadLetter: (effect) => void gateway.send({ type: 'dead-letter', shard: args.shard, effect }).catch(() => undefined),
-        member: (id, peer) => void gateway.send({ type: 'member', id, peer }).catch(() => undefined),
-        // Shard 0's log decides the members; other shards remove a node only after it did.
-        ...(args.shard === 0 ? { departed: (id: number) => void gateway.send({ type: 'departed', id }).catch(() => undefined) } : {}),
+        // Shard 0's log decides the members (joins and removals); the other shards follow the node's list.
+        ...(args.shard === 0
+          ? {
+              member: (id: number, peer: string) => void gateway.send({ type: 'member', id, peer }).catch(() => undefined),
+              departed: (id: number) => void gateway.send({ type: 'departed', id }).catch(() => undefined),
+            }
+          : {}),
         fail: (error) => {
           failure = error
           // Crash through the mailbox, so the supervisor sees it.

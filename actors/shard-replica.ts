@@ -256,7 +256,7 @@ export class ShardReplica {
   private confState!: ConfState
   /** The replicas this shard should have, in order of preference (see setReplicas). */
   private replicaSet: number[]
-  /** Peer addresses of the nodes that joined, from membership changes that carried one. */
+  /** Peer addresses of the nodes that joined, from membership changes that carried one (shard 0's joins). */
   private readonly addresses = new Map<number, string>()
   /** Nodes removed from this shard by a membership change; an id once removed does not join again. */
   private readonly removed = new Set<number>()
@@ -547,8 +547,8 @@ export class ShardReplica {
     let change: ConfChange | undefined
     const missing = this.replicaSet.find((id) => !voters.includes(id) && !learners.includes(id))
     if (missing !== undefined) {
-      const peer = this.addresses.get(missing)
-      change = { type: 'addLearner', nodeId: missing, ...(peer !== undefined ? { context: utf8.encode(peer) } : {}) }
+      // Without an address: shard 0's join carried it, and only shard 0's log tells the node.
+      change = { type: 'addLearner', nodeId: missing }
     } else if (learners.some((id) => this.replicaSet.includes(id))) {
       const status = this.raw.status()
       const caughtUp = learners.find((id) => {

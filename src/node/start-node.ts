@@ -96,9 +96,14 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
   const tellReplicas = () => {
     for (let shard = 0; shard < gateway.shardCount; shard++) gateway.shards[shard]?.tell({ type: 'replicas', ids: replicas(shard), departed: [...removed] })
   }
-  /** A node that joined, learned from shard 0's log or answered here. */
+  /**
+   * A node that joined, learned from shard 0's log or answered here. A
+   * removed node is not taken back: removal is for good, so an address of
+   * it that comes later is from before its removal (a snapshot of shard 0
+   * older than the removal, replayed at a restart).
+   */
   const addMember = (id: number, peer: string) => {
-    if (members.get(id) === peer) return
+    if (removed.has(id) || members.get(id) === peer) return
     members.set(id, peer)
     router?.addPeer(id, peer)
     void saveIdentity()
