@@ -342,14 +342,14 @@ export class ShardReplica {
     let storage: MemoryStorage
     let applied: number
     if (loaded) {
-      this.machine = decodeMachine(shard, loaded.payload)
+      const payload = readSnapshotPayload(loaded.payload)
+      this.machine = payload.m !== undefined && payload.m.byteLength > 0 ? ShardMachine.restore(payload.m) : new ShardMachine(shard)
       this.snapshotBytes = loaded.payload.byteLength
       storage = new MemoryStorage()
-      const confState = decodeConfState(loaded.payload) ?? { voters: [...this.options.voters], learners: [] }
+      const confState = payload.c ?? { voters: [...this.options.voters], learners: [] }
       storage.applySnapshot({ metadata: { index: loaded.index, term: loaded.term, confState }, data: loaded.payload })
       applied = loaded.index
-      this.learnAddresses(decodeAddresses(loaded.payload))
-      this.learnRemoved(decodeRemoved(loaded.payload))
+      this.learnMembership(payload)
     } else if (this.options.bootstrap) {
       storage = MemoryStorage.bootstrap({ voters: [...this.options.voters], learners: [] })
       this.machine = new ShardMachine(shard)
@@ -564,6 +564,12 @@ export class ShardReplica {
     if (change === undefined) return
     const result = this.raw.proposeConfChange(change)
     if (result.ok) this.log.info({ change: change.type, node: change.nodeId, index: result.lastIndex }, 'membership change proposed')
+  }
+
+  /** The joined nodes' addresses and the removed nodes a snapshot records. */
+  private learnMembership(payload: SnapshotPayload): void {
+    this.learnAddresses(payload.a ?? [])
+    this.learnRemoved(payload.r ?? [])
   }
 
   private learnRemoved(ids: Iterable<number>): void {
@@ -897,10 +903,10 @@ export class ShardReplica {
     }
   }
 
-  /** Writes what the Ready must make durable; returns the machine of its snapshot, if it has one. */
-  private async persist(ready: Ready): Promise<ShardMachine | undefined> {
+  /** Writes what the Ready must make durable; returns its snapshot, decoded, if it has one. */
+  private async persist(ready: Ready): Promise<InstalledSnapshot | undefined> {
     const write: ShardWrite = { shard: this.shard }
-    let installed: ShardMachine | undefined
+    let installed: InstalledSnapshot | undefined
     if (this.bootstrapMark) {
       write.snapshot = this.bootstrapMark
       this.walLastIndex = this.bootstrapMark.index
@@ -914,7 +920,9 @@ export class ShardReplica {
       await this.ports.snapshots.save({ shard: this.shard, index, term }, data)
       // Decoded here, in slices, while the Ready waits anyway: the thread's
       // other shards keep ticking (a large machine takes a second or more).
-      installed = await decodeMachineInSlices(this.shard, ready.snapshot.data)
+      const payload = readSnapshotPayload(ready.snapshot.data)
+      const machine = payload.m !== undefined && payload.m.byteLength > 0 ? await ShardMachine.restoreInSlices(payload.m) : new ShardMachine(this.shard)
+      installed = { machine, payload }
       write.snapshot = { index, term }
       this.walLastIndex = Math.max(this.walLastIndex, index)
     }
@@ -945,8 +953,8 @@ export class ShardReplica {
     return installed
   }
 
-  /** `installed`: the machine of the Ready's snapshot, decoded while it was persisted. */
-  private finish(ready: Ready, installed?: ShardMachine): void {
+  /** `installed`: the Ready's snapshot, decoded while it was persisted. */
+  private finish(ready: Ready, installed?: InstalledSnapshot): void {
     this.finishing = true
     try {
       this.finishReady(ready, installed)
@@ -955,7 +963,7 @@ export class ShardReplica {
     }
   }
 
-  private finishReady(ready: Ready, installed: ShardMachine | undefined): void {
+  private finishReady(ready: Ready, installed: InstalledSnapshot | undefined): void {
     if (ready.hardState && !ready.mustSync) {
       // Only the commit index moved: losing it in a crash is harmless (a
       // restarted replica re-learns it), so it rides along with the next
@@ -1080,8 +1088,8 @@ export class ShardReplica {
     }
   }
 
-  private restoreSnapshot(snapshot: Snapshot, machine: ShardMachine): void {
-    this.machine = machine
+  private restoreSnapshot(snapshot: Snapshot, installed: InstalledSnapshot): void {
+    this.machine = installed.machine
     // Proposals the snapshot covers are never applied here one by one: whether
     // they are in it, and with what result, is not known.
     for (const [index, waiter] of this.waiters) {
@@ -1091,8 +1099,7 @@ export class ShardReplica {
     }
     this.appliedIndex = snapshot.metadata.index
     this.confState = snapshot.metadata.confState
-    this.learnAddresses(decodeAddresses(snapshot.data))
-    this.learnRemoved(decodeRemoved(snapshot.data))
+    this.learnMembership(installed.payload)
     this.appliedSinceSnapshot = 0
     this.appliedBytesSinceSnapshot = 0
     this.snapshotBytes = snapshot.data.byteLength
@@ -1279,35 +1286,28 @@ export function ownEntryData(entries: Entry[]): void {
 }
 const ENTRY_SHARED_SLACK_BYTES = 4096
 
-// A snapshot's data is msgpack {c: membership, a: addresses, r: removed, m: machine bytes}; the
-// bootstrap snapshot of a new group has empty data (an empty machine).
-async function decodeMachineInSlices(shard: number, data: Uint8Array): Promise<ShardMachine> {
-  if (data.byteLength === 0) return new ShardMachine(shard)
-  const { m } = entryUnpackr.unpack(data) as { m: Uint8Array }
-  return m.byteLength > 0 ? ShardMachine.restoreInSlices(m) : new ShardMachine(shard)
+/**
+ * A snapshot's data, msgpack {c: membership, a: joined nodes' addresses, r:
+ * removed nodes, m: machine bytes}, read in one pass (the machine bytes are
+ * a view, not a copy). A field is absent in the bootstrap snapshot of a new
+ * group (empty data: an empty machine) and, for `a` and `r`, in snapshots
+ * written before they existed.
+ */
+interface SnapshotPayload {
+  c?: ConfState
+  a?: [number, string][]
+  r?: number[]
+  m?: Uint8Array
 }
 
-function decodeMachine(shard: number, data: Uint8Array): ShardMachine {
-  if (data.byteLength === 0) return new ShardMachine(shard)
-  const { m } = entryUnpackr.unpack(data) as { m: Uint8Array }
-  return m.byteLength > 0 ? ShardMachine.restore(m) : new ShardMachine(shard)
+/** A snapshot from the leader, decoded while its Ready is persisted. */
+interface InstalledSnapshot {
+  machine: ShardMachine
+  payload: SnapshotPayload
 }
 
-function decodeConfState(data: Uint8Array): ConfState | undefined {
-  if (data.byteLength === 0) return undefined
-  return (entryUnpackr.unpack(data) as { c: ConfState }).c
-}
-
-/** The joined nodes' peer addresses a snapshot holds (none before snapshots had them). */
-function decodeAddresses(data: Uint8Array): [number, string][] {
-  if (data.byteLength === 0) return []
-  return (entryUnpackr.unpack(data) as { a?: [number, string][] }).a ?? []
-}
-
-/** The nodes removed from the shard that a snapshot records (none before snapshots had them). */
-function decodeRemoved(data: Uint8Array): number[] {
-  if (data.byteLength === 0) return []
-  return (entryUnpackr.unpack(data) as { r?: number[] }).r ?? []
+function readSnapshotPayload(data: Uint8Array): SnapshotPayload {
+  return data.byteLength === 0 ? {} : (entryUnpackr.unpack(data) as SnapshotPayload)
 }
 
 /**
