@@ -137,10 +137,10 @@ export class PeerTransport {
 
   #checkInbound(remoteId: number): RemoteRefusal | undefined {
     const link = this.#links.get(remoteId)
-    if (link === undefined && this.#options.isRemoved?.(remoteId) === true) {
-      return { code: 'REMOVED', reason: `node ${remoteId} was removed from this cluster` }
+    if (link === undefined) {
+      if (this.#options.isRemoved?.(remoteId) === true) return { code: 'REMOVED', reason: `node ${remoteId} was removed from this cluster` }
+      return this.#options.onJoinConnection !== undefined ? undefined : 'not a peer of this node'
     }
-    if (link === undefined) return this.#options.onJoinConnection !== undefined ? undefined : 'not a peer of this node'
     if (link.dials) {
       // The peer knocked (PeerLink.#knock): it waits for this node to dial.
       link.redialNow()
