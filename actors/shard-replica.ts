@@ -632,13 +632,19 @@ export class ShardReplica {
    * vote (the core's election timer fires then; a leader heard meanwhile
    * resets it). Each campaign starts with a pre-vote, which members that
    * still hear the leader refuse. Requests that come meanwhile are held
-   * until the winner is known, as after a step-down (see hold).
+   * until the winner is known, as after a step-down (see hold). With
+   * lease-based reads the leader is kept until its lease has run out (the
+   * core campaigns in turn right after), and requests name it meanwhile.
    */
   peerDown(id: number): void {
     if (this.closed || this.role !== 'follower' || this.leader !== id) return
     // A stopping node takes no leadership (see leave): it forgets the leader, so that it can vote, and leaves the campaign to the others.
     const campaignInTicks = this.leaving ? undefined : lostLeaderCampaignTicks(this.replicaSet, this.options.nodeId, id)
-    if (!this.raw.forgetLeader(campaignInTicks)) return // lease-based reads: the core keeps the leader
+    if (!this.raw.forgetLeader(campaignInTicks)) {
+      // Lease-based reads: the core keeps the leader until its lease has run out, then campaigns in turn.
+      if (this.options.readOnly === 'lease-based') this.log.info({ leader: id, campaignInTicks }, 'lost the connection to the leader: campaigning once its lease has run out')
+      return
+    }
     this.leader = 0
     this.leaderLostAt = this.ticks
     this.log.info({ leader: id, campaignInTicks }, 'lost the connection to the leader')

@@ -65,6 +65,8 @@ export class Raft {
   electionElapsed = 0
   heartbeatElapsed = 0
   randomizedElectionTimeout = 0
+  /** randomizedElectionTimeout was shortened by forgetLeader (lease-based reads). */
+  private leaderLostTimeout = false
   /** Ticks since this instance started: the lease clock. */
   ticks = 0
 
@@ -124,6 +126,7 @@ export class Raft {
   }
 
   private resetRandomizedElectionTimeout(): void {
+    this.leaderLostTimeout = false
     this.randomizedElectionTimeout = this.cfg.electionTicks + this.cfg.rng.nextInt(this.cfg.electionTicks)
   }
 
@@ -245,12 +248,25 @@ export class Raft {
    * with `campaignInTicks` its election timer fires that many ticks from now
    * (never later than it would have). Members that still hear the leader
    * keep refusing votes (inLease), so a link lost alone disrupts nothing.
-   * Ignored with lease-based reads: an old leader may still serve reads from
-   * its lease, which rests on followers not voting for an election timeout
-   * after they last heard it. Returns whether the leader was forgotten.
+   *
+   * With lease-based reads the leader is kept: the old leader may still
+   * serve reads from its lease, which rests on this follower refusing votes
+   * for `electionTicks` after it last heard it. Only the campaign moves:
+   * with `campaignInTicks` the election timer fires that many ticks after
+   * that refusal ends (never later than it would have), instead of at a
+   * random point of the next election timeout. Returns whether the leader
+   * was forgotten (never with lease-based reads).
    */
   forgetLeader(campaignInTicks?: number): boolean {
-    if (this.role !== 'follower' || this.lead === NONE || this.cfg.readOnly === 'lease-based') return false
+    if (this.role !== 'follower' || this.lead === NONE) return false
+    if (this.cfg.readOnly === 'lease-based') {
+      if (campaignInTicks !== undefined) {
+        // Shortens the timeout, not the elapsed ticks: inLease counts those. Hearing the leader again restores it (heardLeader).
+        this.randomizedElectionTimeout = Math.min(this.randomizedElectionTimeout, this.cfg.electionTicks + campaignInTicks)
+        this.leaderLostTimeout = true
+      }
+      return false
+    }
     this.lead = NONE
     if (campaignInTicks !== undefined) this.electionElapsed = Math.max(this.electionElapsed, this.randomizedElectionTimeout - campaignInTicks)
     return true
@@ -390,21 +406,29 @@ export class Raft {
     }
   }
 
+  /** A message from the leader of this term: the election timer starts over. */
+  private heardLeader(from: NodeId): void {
+    this.electionElapsed = 0
+    this.lead = from
+    if (this.leaderLostTimeout) {
+      // The leader was not lost after all (see forgetLeader with lease-based reads).
+      this.leaderLostTimeout = false
+      this.resetRandomizedElectionTimeout()
+    }
+  }
+
   private stepFollower(m: Message): void {
     switch (m.type) {
       case 'app':
-        this.electionElapsed = 0
-        this.lead = m.from
+        this.heardLeader(m.from)
         this.handleAppendEntries(m)
         return
       case 'heartbeat':
-        this.electionElapsed = 0
-        this.lead = m.from
+        this.heardLeader(m.from)
         this.handleHeartbeat(m)
         return
       case 'snap':
-        this.electionElapsed = 0
-        this.lead = m.from
+        this.heardLeader(m.from)
         this.handleSnapshotChunk(m)
         return
       case 'timeoutNow':

@@ -151,15 +151,55 @@ t.test('forgetLeader: a follower whose leader went away grants a vote at once; w
   }
 })
 
-t.test('forgetLeader is ignored on a leader, and with lease-based reads', async (t) => {
+t.test('forgetLeader is ignored on a leader; with lease-based reads it keeps the leader', async (t) => {
   const net = new Network([1, 2, 3])
   net.elect(1)
   net.raft(1).forgetLeader()
   t.equal(net.raft(1).lead, 1)
   const lease = newRaft(1, [1, 2, 3], { checkQuorum: true, readOnly: 'lease-based' })
   lease.becomeFollower(2, 2)
-  lease.forgetLeader()
+  const timeout = lease.randomizedElectionTimeout
+  t.notOk(lease.forgetLeader())
   t.equal(lease.lead, 2, 'the old leader may serve reads from its lease until an election timeout passes')
+  t.equal(lease.randomizedElectionTimeout, timeout, 'without campaignInTicks the timer is left alone')
+})
+
+t.test('forgetLeader(n) with lease-based reads: votes stay refused for an election timeout, then the follower campaigns n ticks later', async (t) => {
+  const electionTicks = 10
+  for (const n of [1, 3]) {
+    const r = newRaft(1, [1, 2, 3], { checkQuorum: true, preVote: true, readOnly: 'lease-based', electionTicks })
+    // Past the start-up refusal (inLease of a restarted node), then hear the leader.
+    for (let i = 0; i < electionTicks; i++) r.tick()
+    r.becomeFollower(2, 2)
+    r.step(msg({ type: 'heartbeat', from: 2, to: 1, term: 2 }))
+    r.randomizedElectionTimeout = 2 * electionTicks - 1 // the latest a random timeout can be
+    r.tick()
+    t.notOk(r.forgetLeader(n))
+    t.equal(r.lead, 2)
+    t.equal(r.randomizedElectionTimeout, electionTicks + n)
+    r.step(msg({ type: 'vote', from: 3, to: 1, term: 3, index: 10, logTerm: 2 }))
+    t.equal(r.vote, NONE, 'a vote request within the election timeout is refused: the lease holds')
+    t.equal(r.term, 2)
+    while (r.electionElapsed < electionTicks + n - 1) {
+      r.tick()
+      t.equal(r.role, 'follower', `not before tick ${electionTicks + n}`)
+    }
+    r.tick()
+    t.equal(r.role, 'preCandidate', `campaigns ${n} ticks after the election timeout since it last heard the leader`)
+  }
+})
+
+t.test('forgetLeader(n) with lease-based reads: hearing the leader again restores a random election timeout', async (t) => {
+  const r = newRaft(1, [1, 2, 3], { checkQuorum: true, preVote: true, readOnly: 'lease-based' })
+  r.becomeFollower(2, 2)
+  r.randomizedElectionTimeout = 19
+  r.forgetLeader(1)
+  t.equal(r.randomizedElectionTimeout, 11)
+  r.step(msg({ type: 'heartbeat', from: 2, to: 1, term: 2 }))
+  t.equal(r.lead, 2)
+  // Node 1's seeded generator does not draw 1 here, so a kept 11 would show.
+  t.not(r.randomizedElectionTimeout, 11, 'drawn again')
+  t.ok(r.randomizedElectionTimeout >= 10 && r.randomizedElectionTimeout < 20)
 })
 
 t.test('forgetLeader(n): the election timer fires n ticks later, unless a leader is heard first', async (t) => {
