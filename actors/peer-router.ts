@@ -10,7 +10,7 @@
 // Raft tolerates lost messages, so a full link drops rather than buffers.
 import type { Logger } from 'pino'
 import type { Message } from '../src/raft/index.js'
-import { PeerTransport, formatPeerAddress, type PeerTransportOptions } from '../src/net/index.js'
+import { PeerTransport, formatPeerAddress, type PeerTransportOptions, type ReadMode } from '../src/net/index.js'
 import type { ActorFactory } from '../src/runtime/index.js'
 import type { Gateway } from './gateway.js'
 import type { RouterNotice, ShardMsg } from './shard-actor.js'
@@ -52,6 +52,10 @@ export interface PeerRouterOptions {
   isRemoved?: ((id: number) => boolean) | undefined
   /** A member refused this node as removed from the cluster. */
   onRemoved?: ((byNode: number) => void) | undefined
+  /** How this node serves linearizable reads: members that differ refuse each other (READS_MISMATCH). */
+  reads?: ReadMode | undefined
+  /** A member serves linearizable reads differently from this node. */
+  onReadsMismatch?: ((remoteId: number, message: string) => void) | undefined
 }
 
 interface PendingForward {
@@ -112,6 +116,8 @@ export class PeerRouter {
       onJoinConnection: this.options.onJoin ? (connection) => serveJoin(connection, this.options.onJoin!, this.options.logger) : undefined,
       isRemoved: this.options.isRemoved,
       onRemoved: this.options.onRemoved,
+      reads: this.options.reads,
+      onReadsMismatch: this.options.onReadsMismatch,
       onMessages: (remoteId, messages) => {
         for (const message of messages) this.receive(remoteId, message as PeerWireMessage)
       },

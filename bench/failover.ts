@@ -1,5 +1,5 @@
 // `npm run bench -- failover [--duration 30] [--warmup 5] [--kill-at 10] [--restart-after 5]
-//   [--signal SIGKILL|SIGTERM] [--transport http|tcp] [--concurrency 32] [--queues 16] [--out DIR] [--progress] [--json]`
+//   [--signal SIGKILL|SIGTERM] [--transport http|tcp] [--concurrency 32] [--queues 16] [--reads safe|lease-based] [--out DIR] [--progress] [--json]`
 //
 // Three node processes under steady ingest load (closed loop). At --kill-at
 // seconds the node that leads the most shards (GET /v1/cluster) gets
@@ -52,8 +52,14 @@ export const main: BenchMain = async ({ json, options }) => {
   const log = (line: string) => process.stderr.write(`${line}\n`)
   const loadAverageBefore = loadAverage()
 
-  log(`starting 3 node processes (sync=${settings.sync}, ${settings.shards} shards)`)
-  const cluster = await LocalCluster.start({ count: 3, sync: settings.sync, shards: settings.shards, ...(settings.threads !== undefined ? { threads: settings.threads } : {}) })
+  log(`starting 3 node processes (sync=${settings.sync}, ${settings.shards} shards, reads ${settings.reads})`)
+  const cluster = await LocalCluster.start({
+    count: 3,
+    sync: settings.sync,
+    shards: settings.shards,
+    reads: settings.reads,
+    ...(settings.threads !== undefined ? { threads: settings.threads } : {}),
+  })
   const httpAddresses = cluster.nodes.map((node) => node.http)
   const events: Partial<FailoverEvents> & { shardsLed?: number; shardCount?: number; queuesOnVictim?: number } = {}
   let longestStallAfterKillMs = 0

@@ -21,7 +21,13 @@ export const main: BenchMain = async ({ json, options }) => {
   let addresses = settings.targets
   if (addresses.length === 0) {
     log(`starting ${settings.nodeCount} node process${settings.nodeCount > 1 ? 'es' : ''} (sync=${settings.sync}, ${settings.shards} shards)`)
-    cluster = await LocalCluster.start({ count: settings.nodeCount, sync: settings.sync, shards: settings.shards, ...(settings.threads !== undefined ? { threads: settings.threads } : {}) })
+    cluster = await LocalCluster.start({
+      count: settings.nodeCount,
+      sync: settings.sync,
+      shards: settings.shards,
+      reads: settings.reads,
+      ...(settings.threads !== undefined ? { threads: settings.threads } : {}),
+    })
     addresses = cluster.nodes.map((node) => (settings.transport === 'tcp' ? node.tcp : node.http))
   }
   try {

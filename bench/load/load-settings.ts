@@ -24,6 +24,8 @@ export interface LoadSettings {
   sync: 'always' | 'none'
   shards: number
   threads: number | undefined
+  /** `--reads`: how the started nodes serve linearizable reads. */
+  reads: 'safe' | 'lease-based'
   token: string | undefined
   requestTimeoutMs: number
   errorBackoffMs: number
@@ -81,6 +83,7 @@ export function parseLoadSettings(options: Map<string, string | true>, env: Node
     sync: choiceOption(options, 'sync', ['always', 'none'] as const, 'always'),
     shards: numberOption(options, 'shards', 8, true),
     threads: options.has('threads') ? numberOption(options, 'threads', 1, true) : undefined,
+    reads: choiceOption(options, 'reads', ['safe', 'lease-based'] as const, 'safe'),
     token: env['TROUPE_TOKEN'] || undefined,
     requestTimeoutMs: numberOption(options, 'timeout-ms', DEFAULT_REQUEST_TIMEOUT_MS),
     errorBackoffMs: numberOption(options, 'error-backoff-ms', 100),

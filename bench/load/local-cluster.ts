@@ -16,6 +16,8 @@ export interface LocalClusterOptions {
   sync: 'always' | 'none'
   shards?: number
   threads?: number
+  /** `--reads`: how the nodes serve linearizable reads. Default: the node's (safe). */
+  reads?: 'safe' | 'lease-based'
   /** pino level of the nodes' logs (kept in memory, shown when a node fails). */
   logLevel?: string
   readyTimeoutMs?: number
@@ -86,6 +88,7 @@ export class LocalCluster {
     const args = ['--sync', options.sync]
     if (options.shards !== undefined) args.push('--shards', String(options.shards))
     if (options.threads !== undefined) args.push('--threads', String(options.threads))
+    if (options.reads !== undefined) args.push('--reads', options.reads)
     if (options.count > 1) args.push('--cluster', nodes.map((n) => `${n.id}=${n.peer}`).join(','))
     const cluster = new LocalCluster(nodes, dir, args, options)
     try {

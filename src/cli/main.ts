@@ -32,6 +32,9 @@ troupe start options (each also read from TROUPE_<NAME>, e.g. TROUPE_DATA):
   --shards N          shards when the cluster is first created            (8)
   --sync MODE         always (fdatasync before acknowledging) | none       (always)
   --threads N         worker threads hosting shard actors                 (cores - 1, at least 1)
+  --reads MODE        linearizable reads: safe (ReadIndex, a heartbeat round) | lease-based
+                      (the leader lease: no round; assumes clock rates within 10%, and a killed
+                      leader is replaced after ~1 s instead of ~0.1 s). Every member the same  (safe)
   --rate-limit-client RATE   token bucket per client address, e.g. 1000/s (off)
   --rate-limit-queue RATE    token bucket per queue, e.g. 5000/s          (off)
 
@@ -39,7 +42,7 @@ troupe cluster options:
   --nodes N           number of nodes                                     (3)
   --data DIR          node i keeps its data in DIR/node-i                  (./data)
   --base-port P       node i listens on P+10*(i-1) (HTTP), +1 (TCP), +2 (peer)   (7280)
-  --shards N, --sync MODE, --threads N   passed to every node
+  --shards N, --sync MODE, --threads N, --reads MODE   passed to every node
 
 environment:
   TROUPE_TOKEN           clients must present it (HTTP: Authorization: Bearer <token>)
@@ -58,6 +61,7 @@ const startOptions = {
   shards: { type: 'string' },
   sync: { type: 'string' },
   threads: { type: 'string' },
+  reads: { type: 'string' },
   'rate-limit-client': { type: 'string' },
   'rate-limit-queue': { type: 'string' },
 } as const
@@ -102,6 +106,8 @@ async function start(argv: string[]): Promise<number> {
   const sync = option(values, 'sync', 'always')
   if (sync !== 'always' && sync !== 'none') throw new UsageError(`--sync must be 'always' or 'none', got '${sync}'`)
   const threads = integer('threads', option(values, 'threads'))
+  const reads = option(values, 'reads', 'safe')
+  if (reads !== 'safe' && reads !== 'lease-based') throw new UsageError(`--reads must be 'safe' or 'lease-based', got '${reads}'`)
   const shards = integer('shards', option(values, 'shards'))
   const cluster = option(values, 'cluster')
   const joinAddress = option(values, 'join')
@@ -140,6 +146,7 @@ async function start(argv: string[]): Promise<number> {
       id,
       dataDir: option(values, 'data', './data')!,
       sync,
+      readOnly: reads,
       peer,
       logger: log,
       signal: starting.signal,
@@ -216,6 +223,7 @@ async function cluster(argv: string[]): Promise<number> {
       shards: { type: 'string' },
       sync: { type: 'string' },
       threads: { type: 'string' },
+      reads: { type: 'string' },
     },
   })
   const count = integer('nodes', values.nodes ?? '3')!
@@ -241,6 +249,7 @@ async function cluster(argv: string[]): Promise<number> {
       ...(values.shards ? ['--shards', values.shards] : []),
       ...(values.sync ? ['--sync', values.sync] : []),
       ...(values.threads ? ['--threads', values.threads] : []),
+      ...(values.reads ? ['--reads', values.reads] : []),
     ]
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] })
     child.stdout!.setEncoding('utf8')

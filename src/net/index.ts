@@ -14,6 +14,7 @@ export {
   type PeerHandshakeOptions,
   type PeerIdentity,
   type PeerRole,
+  type ReadMode,
 } from './peer-handshake.js'
 export { PeerConnection, type PeerConnectionHandlers, type PeerConnectionStats } from './peer-connection.js'
 export { peerConnectionDefaults, type PeerConnectionOptions } from './peer-connection-options.js'

@@ -12,6 +12,7 @@ export type NetErrorCode =
   | 'HANDSHAKE_PROTOCOL' // an unexpected or ill-formed handshake message
   | 'VERSION_MISMATCH' // the peers speak different protocol versions
   | 'CLUSTER_MISMATCH' // both peers name a cluster id, and they differ
+  | 'READS_MISMATCH' // the peers serve linearizable reads differently (ReadIndex, leader lease): a cluster's members must agree
   | 'AUTH_MISMATCH' // one side has a cluster secret, the other has none
   | 'AUTH_FAILED' // the peer's proof of the cluster secret is wrong
   | 'UNEXPECTED_PEER' // the peer's node id is not the one expected (or not acceptable)

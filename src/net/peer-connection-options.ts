@@ -4,6 +4,7 @@ import type { Logger } from 'pino'
 import { FRAME_MAX_LENGTH } from './frame-decoder.js'
 import { silentLogger } from './logger.js'
 import { NetError } from './net-error.js'
+import type { ReadMode } from './peer-handshake.js'
 
 export interface PeerConnectionOptions {
   /** This node's id (a positive integer). */
@@ -11,6 +12,8 @@ export interface PeerConnectionOptions {
   clusterId?: string | undefined
   /** The cluster secret; absent, peers exchange ids without authentication. */
   secret?: string | Uint8Array | undefined
+  /** How this node serves linearizable reads; the handshake refuses a peer that differs. Default `safe`. */
+  reads?: ReadMode | undefined
   /** The handshake must finish within this, from the moment the socket is connected. */
   handshakeTimeoutMs?: number
   /** Largest frame payload accepted or sent after the handshake. */
@@ -41,8 +44,8 @@ export const peerConnectionDefaults = {
   closeLingerMs: 1_000,
 } as const
 
-export type ResolvedConnectionOptions = Required<Omit<PeerConnectionOptions, 'clusterId' | 'secret' | 'logger'>> &
-  Pick<PeerConnectionOptions, 'clusterId' | 'secret'> & { logger: Logger }
+export type ResolvedConnectionOptions = Required<Omit<PeerConnectionOptions, 'clusterId' | 'secret' | 'reads' | 'logger'>> &
+  Pick<PeerConnectionOptions, 'clusterId' | 'secret'> & { reads: ReadMode; logger: Logger }
 
 
 export function resolveConnectionOptions(options: PeerConnectionOptions): ResolvedConnectionOptions {
@@ -50,6 +53,7 @@ export function resolveConnectionOptions(options: PeerConnectionOptions): Resolv
     localId: options.localId,
     clusterId: options.clusterId,
     secret: options.secret,
+    reads: options.reads ?? 'safe',
     handshakeTimeoutMs: options.handshakeTimeoutMs ?? peerConnectionDefaults.handshakeTimeoutMs,
     maxFrameBytes: options.maxFrameBytes ?? peerConnectionDefaults.maxFrameBytes,
     maxQueuedBytes: options.maxQueuedBytes ?? peerConnectionDefaults.maxQueuedBytes,

@@ -271,6 +271,7 @@ function runHandshake(socket: Socket, options: ResolvedConnectionOptions, side: 
         localId: options.localId,
         clusterId: options.clusterId,
         secret: options.secret,
+        reads: options.reads,
         expectedRemoteId: side.expectedRemoteId,
         checkRemote: side.checkRemote,
         version: side.protocolVersion,

@@ -1,7 +1,7 @@
 // The peer handshake: a small state machine with no I/O, driven by the
 // connection (and by tests directly).
 //
-//   both sides, at once:   hello  {version, clusterId, nodeId, nonce, authenticated}
+//   both sides, at once:   hello  {version, clusterId, nodeId, nonce, authenticated, reads}
 //   each, after checking the other's hello:
 //                          proof  {mac}          (mac is null when unauthenticated)
 //                     or   reject {code, message} and close
@@ -31,6 +31,15 @@ export const REJECT_TYPE = 'troupe-peer-reject'
 
 export type PeerRole = 'dialer' | 'acceptor'
 
+/**
+ * How a node serves linearizable reads: `safe` (ReadIndex) or `lease-based`
+ * (the leader lease). Every member must run with the same: a lease rests on
+ * the other members refusing votes for an election timeout, which a member
+ * that serves ReadIndex reads does not promise (it votes at once when its
+ * leader's connection closes).
+ */
+export type ReadMode = 'safe' | 'lease-based'
+
 export interface HelloMessage {
   type: typeof HELLO_TYPE
   version: number
@@ -38,6 +47,8 @@ export interface HelloMessage {
   nodeId: number
   nonce: Uint8Array
   authenticated: boolean
+  /** Absent in a hello of a node that predates it: such a node serves reads with ReadIndex. */
+  reads?: ReadMode
 }
 
 export interface ProofMessage {
@@ -59,6 +70,8 @@ export interface PeerHandshakeOptions {
   clusterId?: string | undefined
   /** The cluster secret (TROUPE_CLUSTER_SECRET); absent: unauthenticated. */
   secret?: string | Uint8Array | undefined
+  /** How this node serves linearizable reads; a peer that differs is refused (READS_MISMATCH). Default `safe`. */
+  reads?: ReadMode | undefined
   /** The node id the dialer meant to reach. */
   expectedRemoteId?: number | undefined
   /** Returns a reason to refuse a remote node id (unknown node, wrong dialing direction), or undefined to accept it. */
@@ -109,6 +122,7 @@ export class PeerHandshake {
       nodeId: options.localId,
       nonce,
       authenticated: this.#secret !== undefined,
+      reads: options.reads ?? 'safe',
     }
   }
 
@@ -159,6 +173,13 @@ export class PeerHandshake {
       return this.#refuse(
         'AUTH_MISMATCH',
         local.authenticated ? 'this node requires the cluster secret and the peer has none' : 'the peer requires a cluster secret and this node has none',
+      )
+    }
+    const remoteReads = hello.reads ?? 'safe'
+    if (remoteReads !== local.reads) {
+      return this.#refuse(
+        'READS_MISMATCH',
+        `node ${hello.nodeId} serves linearizable reads with ${readModeName(remoteReads)}, node ${local.nodeId} with ${readModeName(local.reads!)}: every member must run with the same (troupe start --reads, NodeOptions.readOnly)`,
       )
     }
     if (hello.nodeId === local.nodeId) return this.#refuse('UNEXPECTED_PEER', `peer claims this node's own id ${local.nodeId}`)
@@ -272,8 +293,13 @@ function isHello(value: Record<string, unknown>): value is Record<string, unknow
     nonce instanceof Uint8Array &&
     nonce.length === HANDSHAKE_NONCE_BYTES &&
     (clusterId === null || isClusterId(clusterId)) &&
-    typeof value['authenticated'] === 'boolean'
+    typeof value['authenticated'] === 'boolean' &&
+    (value['reads'] === undefined || value['reads'] === 'safe' || value['reads'] === 'lease-based')
   )
+}
+
+function readModeName(mode: ReadMode): string {
+  return mode === 'safe' ? "ReadIndex ('safe')" : "the leader lease ('lease-based')"
 }
 
 function isReject(value: unknown): value is RejectMessage {

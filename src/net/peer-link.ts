@@ -69,6 +69,8 @@ export interface PeerLinkOptions extends PeerConnectionOptions {
   onStateChange?: ((event: PeerLinkEvent) => void) | undefined
   /** The remote node refused this one as removed from the cluster (a dial or a knock got REMOVED). */
   onRemoved?: ((remoteId: number) => void) | undefined
+  /** The remote node serves linearizable reads differently from this one (a dial or a knock got READS_MISMATCH, from either side). */
+  onReadsMismatch?: ((remoteId: number, message: string) => void) | undefined
 }
 
 /** How often an accepting link that waits for its peer knocks (see #knock), before jitter. */
@@ -227,10 +229,16 @@ export class PeerLink {
         if (this.#state === 'closed') return
         this.#stats.dialFailures++
         this.#logger.debug({ code: error.code, attempt: this.#attempt }, `dial failed: ${error.message}`)
-        if (error.remoteCode === 'REMOVED') this.#options.onRemoved?.(this.remoteId)
+        this.#reportRefusal(error)
         this.#redialLater(error)
       },
     )
+  }
+
+  /** A dial's or a knock's handshake failed for a reason the node acts on (see onRemoved, onReadsMismatch). */
+  #reportRefusal(error: NetError): void {
+    if (error.remoteCode === 'REMOVED') this.#options.onRemoved?.(this.remoteId)
+    else if (error.code === 'READS_MISMATCH' || error.remoteCode === 'READS_MISMATCH') this.#options.onReadsMismatch?.(this.remoteId, error.message)
   }
 
   #adopt(connection: PeerConnection): void {
@@ -282,7 +290,7 @@ export class PeerLink {
       (connection) => connection.close(),
       (error: NetError) => {
         this.#logger.debug({ code: error.code }, `knock: ${error.message}`)
-        if (error.remoteCode === 'REMOVED') this.#options.onRemoved?.(this.remoteId)
+        this.#reportRefusal(error)
       },
     )
     const cancel = this.#schedule(() => {

@@ -32,6 +32,8 @@ export interface PeerTransportOptions extends PeerConnectionOptions {
   isRemoved?: ((remoteId: number) => boolean) | undefined
   /** A peer refused this node as removed from the cluster (see isRemoved). */
   onRemoved?: ((byNode: number) => void) | undefined
+  /** A peer serves linearizable reads differently from this node (see PeerConnectionOptions.reads): they cannot connect. */
+  onReadsMismatch?: ((remoteId: number, message: string) => void) | undefined
   maxPendingHandshakes?: number
   connectTimeoutMs?: number
   backoff?: Partial<BackoffOptions>

@@ -13,7 +13,7 @@
 // (see ShardReplica.reconcileMembers). The joiner closes the connection once
 // answered; the member closes it after joinSessionMs whatever happens.
 import type { Logger } from 'pino'
-import { NetError, dialPeer, isNetError, type PeerConnection } from '../net/index.js'
+import { NetError, dialPeer, isNetError, type PeerConnection, type ReadMode } from '../net/index.js'
 import { TroupeError, type TroupeErrorCode } from './node-errors.js'
 
 export interface JoinRequest {
@@ -39,6 +39,8 @@ export interface RequestJoinOptions {
   /** The address this node serves peers on, as the members should dial it. */
   peer: string
   secret: string | undefined
+  /** How this node serves linearizable reads: a cluster that differs refuses the join. */
+  reads: ReadMode
   timeoutMs: number
   /** Gives the join up: it rejects with the signal's reason. */
   signal?: AbortSignal | undefined
@@ -50,11 +52,14 @@ export async function requestJoin(address: string, options: RequestJoinOptions):
   const signal = options.signal
   let connection: PeerConnection
   try {
-    connection = await dialPeer(address, { localId: options.localId, secret: options.secret, logger: options.logger, ...(signal ? { signal } : {}) })
+    connection = await dialPeer(address, { localId: options.localId, secret: options.secret, reads: options.reads, logger: options.logger, ...(signal ? { signal } : {}) })
   } catch (error) {
     signal?.throwIfAborted()
     if (isNetError(error) && error.remoteCode === 'REMOVED') {
       throw new TroupeError('CONFLICT', `the cluster refused node ${options.localId}: node id ${options.localId} was removed from this cluster: a new node joins with a new id`)
+    }
+    if (isNetError(error) && (error.code === 'READS_MISMATCH' || error.remoteCode === 'READS_MISMATCH')) {
+      throw new TroupeError('INVALID_ARGUMENT', `cannot join the cluster through ${address}: ${error.message}`)
     }
     const reason = isNetError(error) && (error.code === 'KNOCK' || error.remoteCode === 'KNOCK') ? `node id ${options.localId} is already a member of that cluster` : (error as Error).message
     throw new TroupeError('UNAVAILABLE', `cannot join the cluster through ${address}: ${reason}`)

@@ -59,9 +59,10 @@ const JOIN_MEMBERS_MAX = 3
 export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> {
   const config = resolveNodeOptions(options)
   config.signal?.throwIfAborted()
-  // A start ends early when asked (options.signal) or when a member says this node was removed from the cluster.
-  const removal = new AbortController()
-  const signal = config.signal ? AbortSignal.any([config.signal, removal.signal]) : removal.signal
+  // A start ends early when asked (options.signal) or when a member refuses this node for good: it was removed
+  // from the cluster, or it serves linearizable reads differently.
+  const refusal = new AbortController()
+  const signal = config.signal ? AbortSignal.any([config.signal, refusal.signal]) : refusal.signal
   const dataDir = resolve(config.dataDir)
   await mkdir(dataDir, { recursive: true })
   const stored = await readIdentity(dataDir, config)
@@ -137,10 +138,22 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
     if (handOverOnRemoval === undefined) {
       // Still starting: the start fails with the reason instead of waiting for leaders that will not come.
       const message = `node ${config.id} was removed from this cluster (node ${by} refuses it): its data directory cannot serve the cluster again; start a new node with a new id and join`
-      removal.abort(new TroupeError('CONFLICT', message))
+      refusal.abort(new TroupeError('CONFLICT', message))
       return
     }
     dropMember(config.id)
+  }
+  const mismatchReported = new Set<number>()
+  /** This node and a member serve linearizable reads differently (readOnly): they refuse each other's connections. */
+  const readsMismatch = (by: number, message: string) => {
+    if (handOverOnRemoval === undefined) {
+      // Still starting: the start fails with the reason instead of waiting for a member that will not connect.
+      refusal.abort(new TroupeError('INVALID_ARGUMENT', message))
+      return
+    }
+    if (mismatchReported.has(by)) return
+    mismatchReported.add(by)
+    log.error({ peer: by }, message)
   }
   const onJoin = async (request: JoinRequest): Promise<JoinAnswer> => {
     if (gateway.shards.length === 0) throw new TroupeError('UNAVAILABLE', `node ${config.id} is still starting`)
@@ -165,6 +178,8 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
           onJoin,
           isRemoved: (id) => removed.has(id),
           onRemoved: removedByPeer,
+          reads: config.readOnly,
+          onReadsMismatch: readsMismatch,
         },
         gateway,
       )
@@ -179,7 +194,7 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
     if (joining) {
       const peer = router!.address
       log.info({ join: config.join, peer }, 'joining a running cluster')
-      const cluster = await requestJoin(config.join!, { localId: config.id, peer, secret: config.clusterSecret, timeoutMs: config.readyTimeoutMs, signal, logger: log })
+      const cluster = await requestJoin(config.join!, { localId: config.id, peer, secret: config.clusterSecret, reads: config.readOnly, timeoutMs: config.readyTimeoutMs, signal, logger: log })
       members.clear()
       for (const [id, address] of cluster.members) members.set(id, id === config.id ? peer : address)
       for (const [id, address] of members) router!.addPeer(id, address)

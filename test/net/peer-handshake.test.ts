@@ -85,6 +85,8 @@ t.test('every mismatch is refused with its code, and the other side learns it fr
     ['expected node id', { localId: 1, expectedRemoteId: 3 }, { localId: 2 }, 'UNEXPECTED_PEER'],
     ['own id', { localId: 2 }, { localId: 2 }, 'UNEXPECTED_PEER'],
     ['refused by checkRemote', { localId: 1 }, { localId: 2, checkRemote: (id) => (id === 1 ? 'not a member' : undefined) }, 'UNEXPECTED_PEER'],
+    ['read mode', { localId: 1, reads: 'lease-based' }, { localId: 2 }, 'READS_MISMATCH'],
+    ['read mode, the other way', { localId: 1, reads: 'safe' }, { localId: 2, reads: 'lease-based' }, 'READS_MISMATCH'],
   ]
   for (const [name, dialerOptions, acceptorOptions, code] of cases) {
     const { dialer, acceptor } = exchange(dialerOptions, acceptorOptions)
@@ -96,6 +98,26 @@ t.test('every mismatch is refused with its code, and the other side learns it fr
   }
   // Cluster ids are only compared when both sides have one.
   t.equal(exchange({ localId: 1, clusterId: 'a' }, { localId: 2 }).acceptor.status, 'done')
+  t.equal(exchange({ localId: 1, reads: 'lease-based' }, { localId: 2, reads: 'lease-based' }).acceptor.status, 'done', 'the same read mode')
+})
+
+t.test('a hello without a read mode (an older node) counts as ReadIndex reads', async (t) => {
+  const olderHello = (): Omit<HelloMessage, 'reads'> => ({
+    type: HELLO_TYPE,
+    version: PEER_PROTOCOL_VERSION,
+    clusterId: null,
+    nodeId: 1,
+    nonce: new Uint8Array(32),
+    authenticated: false,
+  })
+  const safe = new PeerHandshake({ role: 'acceptor', localId: 2 })
+  safe.start()
+  t.equal(safe.receive(olderHello()).status, 'continue', 'accepted by a node that serves ReadIndex reads')
+  const lease = new PeerHandshake({ role: 'acceptor', localId: 2, reads: 'lease-based' })
+  lease.start()
+  const step = lease.receive(olderHello())
+  t.equal(step.status === 'failed' && step.error.code, 'READS_MISMATCH', 'refused by a node that serves lease reads')
+  if (step.status === 'failed') t.match(step.error.message, /node 1 serves linearizable reads with ReadIndex \('safe'\), node 2 with the leader lease \('lease-based'\)/)
 })
 
 t.test('a replayed transcript from an earlier connection is refused', async (t) => {
@@ -138,6 +160,7 @@ t.test('messages out of order or ill-formed are HANDSHAKE_PROTOCOL errors', asyn
     { type: HELLO_TYPE, version: PEER_PROTOCOL_VERSION, nodeId: 0, clusterId: null, nonce: new Uint8Array(32), authenticated: false },
     { type: HELLO_TYPE, version: PEER_PROTOCOL_VERSION, nodeId: 1, clusterId: null, nonce: new Uint8Array(8), authenticated: false },
     { type: HELLO_TYPE, version: PEER_PROTOCOL_VERSION, nodeId: 1.5, clusterId: null, nonce: new Uint8Array(32), authenticated: false },
+    { type: HELLO_TYPE, version: PEER_PROTOCOL_VERSION, nodeId: 1, clusterId: null, nonce: new Uint8Array(32), authenticated: false, reads: 'fast' },
     [1, 2, 3],
     null,
   ]
