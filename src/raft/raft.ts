@@ -410,11 +410,8 @@ export class Raft {
   private heardLeader(from: NodeId): void {
     this.electionElapsed = 0
     this.lead = from
-    if (this.leaderLostTimeout) {
-      // The leader was not lost after all (see forgetLeader with lease-based reads).
-      this.leaderLostTimeout = false
-      this.resetRandomizedElectionTimeout()
-    }
+    // The leader was not lost after all (see forgetLeader with lease-based reads).
+    if (this.leaderLostTimeout) this.resetRandomizedElectionTimeout()
   }
 
   private stepFollower(m: Message): void {
