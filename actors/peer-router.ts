@@ -50,12 +50,10 @@ export interface PeerRouterOptions {
   onJoin?: ((request: JoinRequest) => Promise<JoinAnswer>) | undefined
   /** Nodes removed from the cluster: their connections are refused with REMOVED (see PeerTransportOptions). */
   isRemoved?: ((id: number) => boolean) | undefined
-  /** A member refused this node as removed from the cluster. */
-  onRemoved?: ((byNode: number) => void) | undefined
   /** How this node serves linearizable reads: members that differ refuse each other (READS_MISMATCH). */
   reads?: ReadMode | undefined
-  /** A member serves linearizable reads differently from this node. */
-  onReadsMismatch?: ((remoteId: number, message: string) => void) | undefined
+  /** A member refused this node for good (see PeerTransportOptions.onRefusal). */
+  onRefusal?: PeerTransportOptions['onRefusal']
 }
 
 interface PendingForward {
@@ -115,9 +113,8 @@ export class PeerRouter {
       logger: this.options.logger,
       onJoinConnection: this.options.onJoin ? (connection) => serveJoin(connection, this.options.onJoin!, this.options.logger) : undefined,
       isRemoved: this.options.isRemoved,
-      onRemoved: this.options.onRemoved,
       reads: this.options.reads,
-      onReadsMismatch: this.options.onReadsMismatch,
+      onRefusal: this.options.onRefusal,
       onMessages: (remoteId, messages) => {
         for (const message of messages) this.receive(remoteId, message as PeerWireMessage)
       },

@@ -640,14 +640,12 @@ export class ShardReplica {
     if (this.closed || this.role !== 'follower' || this.leader !== id) return
     // A stopping node takes no leadership (see leave): it forgets the leader, so that it can vote, and leaves the campaign to the others.
     const campaignInTicks = this.leaving ? undefined : lostLeaderCampaignTicks(this.replicaSet, this.options.nodeId, id)
-    if (!this.raw.forgetLeader(campaignInTicks)) {
-      // Lease-based reads: the core keeps the leader until its lease has run out, then campaigns in turn.
-      if (this.options.readOnly === 'lease-based') this.log.info({ leader: id, campaignInTicks }, 'lost the connection to the leader: campaigning once its lease has run out')
-      return
-    }
+    // With lease-based reads the core keeps the leader until its lease has run out (see Raft.forgetLeader).
+    const forgotten = this.raw.forgetLeader(campaignInTicks)
+    this.log.info({ leader: id, campaignInTicks, ...(forgotten ? {} : { keptForItsLease: true }) }, 'lost the connection to the leader')
+    if (!forgotten) return
     this.leader = 0
     this.leaderLostAt = this.ticks
-    this.log.info({ leader: id, campaignInTicks }, 'lost the connection to the leader')
     this.pump()
   }
 

@@ -1,5 +1,5 @@
 // The network layer: framing, the node-to-node handshake, connections and links, and the client protocol server.
-export { NetError, isNetError, type NetErrorCode, type RemoteRefusal } from './net-error.js'
+export { NetError, isNetError, refusalCode, type NetErrorCode, type NodeRefusalCode, type RemoteRefusal } from './net-error.js'
 export { FrameDecoder, NO_FRAME, FRAME_HEADER_BYTES, FRAME_MAX_LENGTH, type FrameDecoderOptions } from './frame-decoder.js'
 export { FrameEncoder, type FrameEncoderOptions } from './frame-encoder.js'
 export { createWirePackr, createWireUnpackr } from './wire-codec.js'

@@ -35,6 +35,13 @@ export type NetErrorCode =
  */
 export type RemoteRefusal = string | { code: 'KNOCK' | 'REMOVED'; reason: string }
 
+/**
+ * Handshake refusals that a node acts on (see PeerLinkOptions.onRefusal):
+ * REMOVED, this node was removed from the cluster; READS_MISMATCH, the two
+ * serve linearizable reads differently.
+ */
+export type NodeRefusalCode = 'REMOVED' | 'READS_MISMATCH'
+
 export class NetError extends Error {
   readonly code: NetErrorCode
   /** For PEER_REJECTED: the code the remote side gave for refusing us. */
@@ -46,6 +53,11 @@ export class NetError extends Error {
     this.code = code
     this.remoteCode = options?.remoteCode
   }
+}
+
+/** Why a handshake was refused, whichever side refused it: the remote side's code for PEER_REJECTED, else this side's. */
+export function refusalCode(error: NetError): string {
+  return error.code === 'PEER_REJECTED' && error.remoteCode !== undefined ? error.remoteCode : error.code
 }
 
 export function isNetError(error: unknown, code?: NetErrorCode): error is NetError {

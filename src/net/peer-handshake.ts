@@ -99,7 +99,7 @@ type Phase = 'new' | 'await-hello' | 'await-proof' | 'done' | 'failed'
 export class PeerHandshake {
   readonly #options: PeerHandshakeOptions
   readonly #secret: Buffer | undefined
-  readonly #hello: HelloMessage
+  readonly #hello: HelloMessage & { reads: ReadMode }
   #remoteHello: HelloMessage | undefined
   #phase: Phase = 'new'
 
@@ -179,7 +179,7 @@ export class PeerHandshake {
     if (remoteReads !== local.reads) {
       return this.#refuse(
         'READS_MISMATCH',
-        `node ${hello.nodeId} serves linearizable reads with ${readModeName(remoteReads)}, node ${local.nodeId} with ${readModeName(local.reads!)}: every member must run with the same (troupe start --reads, NodeOptions.readOnly)`,
+        `node ${hello.nodeId} serves linearizable reads with ${readModeName(remoteReads)}, node ${local.nodeId} with ${readModeName(local.reads)}: every member must run with the same (troupe start --reads, NodeOptions.readOnly)`,
       )
     }
     if (hello.nodeId === local.nodeId) return this.#refuse('UNEXPECTED_PEER', `peer claims this node's own id ${local.nodeId}`)

@@ -15,7 +15,7 @@ import type { Logger } from 'pino'
 import { backoffDefaults, backoffDelayMs, checkBackoffOptions, type BackoffOptions } from './backoff.js'
 import { dialPeer } from './dial-peer.js'
 import { silentLogger } from './logger.js'
-import { NetError } from './net-error.js'
+import { NetError, refusalCode, type NodeRefusalCode } from './net-error.js'
 import type { PeerConnection } from './peer-connection.js'
 import type { PeerConnectionOptions } from './peer-connection-options.js'
 import { checkNodeId } from './peer-handshake.js'
@@ -67,10 +67,12 @@ export interface PeerLinkOptions extends PeerConnectionOptions {
   /** Messages from the remote node, in order, in batches. */
   onMessages(remoteId: number, messages: unknown[]): void
   onStateChange?: ((event: PeerLinkEvent) => void) | undefined
-  /** The remote node refused this one as removed from the cluster (a dial or a knock got REMOVED). */
-  onRemoved?: ((remoteId: number) => void) | undefined
-  /** The remote node serves linearizable reads differently from this one (a dial or a knock got READS_MISMATCH, from either side). */
-  onReadsMismatch?: ((remoteId: number, message: string) => void) | undefined
+  /**
+   * A dial or a knock was refused for a reason the node acts on (either
+   * side may refuse): this node was removed from the cluster (REMOVED), or
+   * the two serve linearizable reads differently (READS_MISMATCH).
+   */
+  onRefusal?: ((remoteId: number, code: NodeRefusalCode, message: string) => void) | undefined
 }
 
 /** How often an accepting link that waits for its peer knocks (see #knock), before jitter. */
@@ -235,10 +237,10 @@ export class PeerLink {
     )
   }
 
-  /** A dial's or a knock's handshake failed for a reason the node acts on (see onRemoved, onReadsMismatch). */
+  /** A dial's or a knock's handshake failed: tells the node if it is a refusal it acts on (see onRefusal). */
   #reportRefusal(error: NetError): void {
-    if (error.remoteCode === 'REMOVED') this.#options.onRemoved?.(this.remoteId)
-    else if (error.code === 'READS_MISMATCH' || error.remoteCode === 'READS_MISMATCH') this.#options.onReadsMismatch?.(this.remoteId, error.message)
+    const code = refusalCode(error)
+    if (code === 'REMOVED' || code === 'READS_MISMATCH') this.#options.onRefusal?.(this.remoteId, code, error.message)
   }
 
   #adopt(connection: PeerConnection): void {

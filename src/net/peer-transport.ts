@@ -6,7 +6,7 @@
 import type { Logger } from 'pino'
 import type { BackoffOptions } from './backoff.js'
 import { silentLogger } from './logger.js'
-import { NetError, type RemoteRefusal } from './net-error.js'
+import { NetError, type NodeRefusalCode, type RemoteRefusal } from './net-error.js'
 import type { PeerAddress } from './peer-address.js'
 import type { PeerConnection } from './peer-connection.js'
 import type { PeerConnectionOptions } from './peer-connection-options.js'
@@ -30,10 +30,8 @@ export interface PeerTransportOptions extends PeerConnectionOptions {
   onJoinConnection?: ((connection: PeerConnection) => void) | undefined
   /** Nodes removed from the cluster: refused during the handshake with REMOVED, so that they learn it. */
   isRemoved?: ((remoteId: number) => boolean) | undefined
-  /** A peer refused this node as removed from the cluster (see isRemoved). */
-  onRemoved?: ((byNode: number) => void) | undefined
-  /** A peer serves linearizable reads differently from this node (see PeerConnectionOptions.reads): they cannot connect. */
-  onReadsMismatch?: ((remoteId: number, message: string) => void) | undefined
+  /** A peer refused this node for good: removed from the cluster (see isRemoved), or serving reads differently (see PeerLinkOptions.onRefusal). */
+  onRefusal?: ((remoteId: number, code: NodeRefusalCode, message: string) => void) | undefined
   maxPendingHandshakes?: number
   connectTimeoutMs?: number
   backoff?: Partial<BackoffOptions>

@@ -13,7 +13,7 @@
 // (see ShardReplica.reconcileMembers). The joiner closes the connection once
 // answered; the member closes it after joinSessionMs whatever happens.
 import type { Logger } from 'pino'
-import { NetError, dialPeer, isNetError, type PeerConnection, type ReadMode } from '../net/index.js'
+import { NetError, dialPeer, isNetError, refusalCode, type PeerConnection, type ReadMode } from '../net/index.js'
 import { TroupeError, type TroupeErrorCode } from './node-errors.js'
 
 export interface JoinRequest {
@@ -55,13 +55,12 @@ export async function requestJoin(address: string, options: RequestJoinOptions):
     connection = await dialPeer(address, { localId: options.localId, secret: options.secret, reads: options.reads, logger: options.logger, ...(signal ? { signal } : {}) })
   } catch (error) {
     signal?.throwIfAborted()
-    if (isNetError(error) && error.remoteCode === 'REMOVED') {
+    const code = isNetError(error) ? refusalCode(error) : undefined
+    if (code === 'REMOVED') {
       throw new TroupeError('CONFLICT', `the cluster refused node ${options.localId}: node id ${options.localId} was removed from this cluster: a new node joins with a new id`)
     }
-    if (isNetError(error) && (error.code === 'READS_MISMATCH' || error.remoteCode === 'READS_MISMATCH')) {
-      throw new TroupeError('INVALID_ARGUMENT', `cannot join the cluster through ${address}: ${error.message}`)
-    }
-    const reason = isNetError(error) && (error.code === 'KNOCK' || error.remoteCode === 'KNOCK') ? `node id ${options.localId} is already a member of that cluster` : (error as Error).message
+    if (code === 'READS_MISMATCH') throw new TroupeError('INVALID_ARGUMENT', `cannot join the cluster through ${address}: ${(error as Error).message}`)
+    const reason = code === 'KNOCK' ? `node id ${options.localId} is already a member of that cluster` : (error as Error).message
     throw new TroupeError('UNAVAILABLE', `cannot join the cluster through ${address}: ${reason}`)
   }
   try {

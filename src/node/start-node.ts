@@ -26,6 +26,7 @@ import { replicasOf, resolveNodeOptions, type NodeOptions, type ResolvedNodeOpti
 import { TroupeNode } from './troupe-node.js'
 import { requestJoin, type JoinAnswer, type JoinRequest } from './join.js'
 import { TroupeError } from './node-errors.js'
+import type { NodeRefusalCode } from '../net/index.js'
 
 const walWriterModule = new URL('../../actors/wal-writer.js', import.meta.url).href
 const shardActorModule = new URL('../../actors/shard-actor.js', import.meta.url).href
@@ -132,28 +133,26 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
     log.info({ member: id, members: members.size }, 'a node was removed from the cluster')
   }
   gateway.onDeparted = dropMember
+  /** Set once the node is ready (see handOver). */
   let handOverOnRemoval: (() => Promise<void>) | undefined
-  /** A member refused this node's connection: this node was removed from the cluster. */
-  const removedByPeer = (by: number) => {
-    if (handOverOnRemoval === undefined) {
-      // Still starting: the start fails with the reason instead of waiting for leaders that will not come.
-      const message = `node ${config.id} was removed from this cluster (node ${by} refuses it): its data directory cannot serve the cluster again; start a new node with a new id and join`
-      refusal.abort(new TroupeError('CONFLICT', message))
-      return
-    }
-    dropMember(config.id)
-  }
   const mismatchReported = new Set<number>()
-  /** This node and a member serve linearizable reads differently (readOnly): they refuse each other's connections. */
-  const readsMismatch = (by: number, message: string) => {
+  /**
+   * A member refused this node's connection for good: this node was removed
+   * from the cluster, or the two serve linearizable reads differently
+   * (readOnly). A start then fails at once with the reason, instead of
+   * waiting for leaders that will not come; a running node that was removed
+   * drops itself, and one that differs says so once per member.
+   */
+  const refusedByPeer = (by: number, code: NodeRefusalCode, message: string) => {
     if (handOverOnRemoval === undefined) {
-      // Still starting: the start fails with the reason instead of waiting for a member that will not connect.
-      refusal.abort(new TroupeError('INVALID_ARGUMENT', message))
-      return
+      const removal = `node ${config.id} was removed from this cluster (node ${by} refuses it): its data directory cannot serve the cluster again; start a new node with a new id and join`
+      refusal.abort(code === 'REMOVED' ? new TroupeError('CONFLICT', removal) : new TroupeError('INVALID_ARGUMENT', message))
+    } else if (code === 'REMOVED') {
+      dropMember(config.id)
+    } else if (!mismatchReported.has(by)) {
+      mismatchReported.add(by)
+      log.error({ peer: by }, message)
     }
-    if (mismatchReported.has(by)) return
-    mismatchReported.add(by)
-    log.error({ peer: by }, message)
   }
   const onJoin = async (request: JoinRequest): Promise<JoinAnswer> => {
     if (gateway.shards.length === 0) throw new TroupeError('UNAVAILABLE', `node ${config.id} is still starting`)
@@ -177,9 +176,8 @@ export async function startNode(options: NodeOptions = {}): Promise<TroupeNode> 
           logger: log.child({ actor: 'peer-router' }),
           onJoin,
           isRemoved: (id) => removed.has(id),
-          onRemoved: removedByPeer,
           reads: config.readOnly,
-          onReadsMismatch: readsMismatch,
+          onRefusal: refusedByPeer,
         },
         gateway,
       )

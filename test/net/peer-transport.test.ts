@@ -148,8 +148,8 @@ t.test('nodes removed from the cluster are refused with REMOVED, and their links
   const member = await startNode(t, 2, { isRemoved: (id) => id === 1 || id === 3 })
   const told: Array<[number, number]> = []
   // Node 1 has the lower id: its link dials node 2. Node 3 has the higher id: its link waits for node 2 to dial, and knocks.
-  const dialing = await startNode(t, 1, { onRemoved: (by) => told.push([1, by]) })
-  const knocking = await startNode(t, 3, { onRemoved: (by) => told.push([3, by]) })
+  const dialing = await startNode(t, 1, { onRefusal: (by, code) => code === 'REMOVED' && told.push([1, by]) })
+  const knocking = await startNode(t, 3, { onRefusal: (by, code) => code === 'REMOVED' && told.push([3, by]) })
   dialing.transport.addPeer(2, addressOf(member))
   knocking.transport.addPeer(2, addressOf(member))
   await waitFor('both told they were removed', () => told.some(([who]) => who === 1) && told.some(([who]) => who === 3))
