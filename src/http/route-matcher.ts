@@ -1,7 +1,11 @@
 // Matches a method and path against the route table. Patterns are split into
-// segments once; `{name}` takes one segment, `{key}` the rest of the path.
+// segments once; `{key}` takes the rest of the path, any other `{param}`
+// (`{name}`, `{id}`) one segment.
 import { HttpError } from './http-error.js'
 import type { HttpMethod, Route, RouteParams } from './route.js'
+
+/** The parameters a pattern may name (see RouteParams). */
+const ROUTE_PARAMS: readonly (keyof RouteParams)[] = ['name', 'key', 'id']
 
 interface CompiledPattern {
   pattern: string
@@ -21,7 +25,10 @@ export class RouteMatcher {
     for (const route of routes) {
       let compiled = this.patterns.find((p) => p.pattern === route.pattern)
       if (compiled === undefined) {
-        compiled = { pattern: route.pattern, segments: route.pattern.split('/').slice(1), routes: new Map() }
+        const segments = route.pattern.split('/').slice(1)
+        const unknown = segments.find((segment) => segment.startsWith('{') && !ROUTE_PARAMS.includes(segment.slice(1, -1) as keyof RouteParams))
+        if (unknown !== undefined) throw new Error(`route ${route.pattern}: unknown parameter ${unknown}`)
+        compiled = { pattern: route.pattern, segments, routes: new Map() }
         this.patterns.push(compiled)
       }
       if (compiled.routes.has(route.method)) throw new Error(`duplicate route ${route.method} ${route.pattern}`)
@@ -58,9 +65,10 @@ function matchSegments(pattern: string[], path: string[]): RouteParams | undefin
     }
     const actual = path[i]
     if (actual === undefined) return undefined
-    if (expected === '{name}' || expected === '{id}') {
+    if (expected.startsWith('{')) {
       if (actual === '') return undefined
-      params[expected === '{name}' ? 'name' : 'id'] = decode(actual, expected.slice(1, -1))
+      const field = expected.slice(1, -1) as keyof RouteParams
+      params[field] = decode(actual, field)
     } else if (expected !== actual) return undefined
   }
   return path.length === pattern.length ? params : undefined
